@@ -1,0 +1,37 @@
+# Two entry points do all the set-up on a fresh machine: `make demo` and `make test`.
+# Everything comes from PyPI; no system package is needed (ffmpeg falls back to imageio-ffmpeg).
+
+# The first interpreter that runs and is 3.11 or 3.12 (mediapipe 0.10.21 supports no newer Python).
+PYTHON ?= $(shell for p in python3 python3.12 python3.11; do \
+	$$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] < (3, 13))' 2>/dev/null && { command -v $$p; break; }; done)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+FIXTURES := fixtures/generated
+
+.PHONY: demo test fixtures bench clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is needed (mediapipe 0.10.21); set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+fixtures: $(STAMP)
+	$(PY) fixtures/make_fixtures.py --out $(FIXTURES)
+
+demo: fixtures
+	@echo; echo "== A pair that passes every documented limit =="
+	$(VENV)/bin/preflight --image $(FIXTURES)/image/ok_portrait.jpg --video $(FIXTURES)/video/ok_portrait_audio.mp4 --prompt "A dancer on a stage"
+	@echo; echo "== A pair that breaks several (exit code 1 is expected) =="
+	-$(VENV)/bin/preflight --image $(FIXTURES)/image/side_299.png --video $(FIXTURES)/video/dur_10.2s.mp4 --callback-url http://127.0.0.1/hook
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: fixtures
+	$(PY) bench/metadata_speed.py
+
+clean:
+	rm -rf $(VENV) $(FIXTURES) build *.egg-info

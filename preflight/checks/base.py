@@ -1,0 +1,94 @@
+"""How a check is written: a small function from facts to a Finding, registered under its id.
+
+A check returns ``None`` when what it needs was not measured (the file is unreadable, say);
+the runner turns that into a ``skip`` that says why, so every id appears in every report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..probe import FileFacts
+from ..profile import Profile
+from ..report import Status
+from ..request import ResolvedRequest
+
+
+@dataclass
+class Finding:
+    status: Status
+    message: str
+    measured: Any = None
+    limit: Any = None
+    times: list[Any] = field(default_factory=list)
+
+
+def passed(message: str, **kw) -> Finding:
+    return Finding(Status.PASS, message, **kw)
+
+
+def warned(message: str, **kw) -> Finding:
+    return Finding(Status.WARN, message, **kw)
+
+
+def failed(message: str, **kw) -> Finding:
+    return Finding(Status.FAIL, message, **kw)
+
+
+def skipped(message: str, **kw) -> Finding:
+    return Finding(Status.SKIP, message, **kw)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a check may look at."""
+
+    profile: Profile
+    request: ResolvedRequest
+    facts: FileFacts | None = None  # None for request checks
+
+
+CheckFunction = Callable[[Context], "Finding | None"]
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    subject: str
+    function: CheckFunction
+    # What the skip says when the function returns None.
+    unmeasured: str
+
+
+REGISTRY: dict[str, list[CheckSpec]] = {"image": [], "video": [], "request": []}
+
+
+def register(check_id: str, unmeasured: str = "not measured: the file is not readable"):
+    subject = check_id.split(".", 1)[0]
+
+    def decorate(function: CheckFunction) -> CheckFunction:
+        REGISTRY[subject].append(CheckSpec(check_id, subject, function, unmeasured))
+        return function
+
+    return decorate
+
+
+def size_text(n: int) -> str:
+    """Bytes for people: '9,999,999 bytes (10.0 MB)'."""
+    return f"{n:,} bytes ({n / 1e6:.1f} MB)"
+
+
+def extension_mismatch(path: str, fmt: str, label: str, extensions: dict[str, list[str]]) -> Finding | None:
+    """A warning when a file's name does not say what its content is."""
+    suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""
+    expected = extensions.get(fmt, [])
+    if suffix in expected:
+        return None
+    named = f"the name ends in {suffix!r}" if suffix else "the name has no extension"
+    return warned(
+        f"content is {label} but {named}: hosts send a Content-Type from the name and the service "
+        f"may judge by it; rename to {expected[0]!r}",
+        measured={"content": fmt, "extension": suffix},
+        limit=expected,
+    )

@@ -1,0 +1,178 @@
+"""Checks on the reference video. Numbers come from the profile (video.*)."""
+
+from __future__ import annotations
+
+from .base import Context, extension_mismatch, failed, passed, register, size_text, warned
+
+# Float noise in container arithmetic (e.g. 10.000000001 s) must not turn a pass into a fail.
+_DURATION_EPSILON = 1e-6
+
+
+@register("video.readable")
+def readable(ctx: Context):
+    f = ctx.facts
+    if f.problem:
+        return failed(f"{f.path}: {f.problem}")
+    v = f.video
+    return passed(f"{f.sniffed.label}, {v.codec}, first frame decoded")
+
+
+@register("video.container")
+def container(ctx: Context):
+    f = ctx.facts
+    if f.sniffed is None or f.sniffed.kind != "video":
+        return None
+    allowed = ctx.profile.value("video.formats")
+    fmt = f.sniffed.format
+    measured = {"format": fmt, "brand": f.sniffed.brand}
+    if fmt not in allowed:
+        return failed(
+            f"{f.sniffed.label} is not accepted (only {', '.join(a.upper() for a in allowed)}); prep converts it",
+            measured=measured, limit=allowed,
+        )
+    mismatch = extension_mismatch(f.path, fmt, f.sniffed.label, ctx.profile.value("video.extensions"))
+    if mismatch:
+        mismatch.measured = measured
+        return mismatch
+    brand = f" (brand {f.sniffed.brand.strip()})" if f.sniffed.brand else ""
+    return passed(f"{f.sniffed.label}{brand} by content", measured=measured, limit=allowed)
+
+
+@register("video.file_size")
+def file_size(ctx: Context):
+    f = ctx.facts
+    if f.size is None:
+        return None
+    limit = ctx.profile.limit("video.max_file_size")
+    if f.size > limit.value:
+        return failed(
+            f"{size_text(f.size)} is over the {size_text(limit.value)} limit ({limit.note}); "
+            "prep re-encodes it at a bitrate that fits",
+            measured=f.size, limit=limit.value,
+        )
+    return passed(f"{size_text(f.size)}, limit {limit.value:,} bytes ({limit.note})", measured=f.size, limit=limit.value)
+
+
+@register("video.dimensions")
+def dimensions(ctx: Context):
+    v = ctx.facts.video
+    if v is None:
+        return None
+    lo, hi = ctx.profile.value("video.min_side"), ctx.profile.value("video.max_side")
+    width, height = v.display_size
+    # A service may read the coded size instead: both readings must fit.
+    readings = {"displayed": (width, height)}
+    if v.sample_aspect_ratio != 1:
+        readings["coded"] = (v.coded_width, v.coded_height)
+    notes = []
+    if v.quarter_turn:
+        notes.append(f"coded {v.coded_width}x{v.coded_height}, rotation metadata {v.rotation}°")
+    if v.sample_aspect_ratio != 1:
+        notes.append(f"pixel aspect {v.sample_aspect_ratio}")
+    how = f" ({'; '.join(notes)})" if notes else ""
+    measured = {"width": width, "height": height, "coded_width": v.coded_width,
+                "coded_height": v.coded_height, "rotation": v.rotation}
+    limit = {"min_side": lo, "max_side": hi}
+    bad = [
+        f"{reading} {name} {value} px"
+        for reading, (w, h) in readings.items()
+        for name, value in (("width", w), ("height", h))
+        if not lo <= value <= hi
+    ]
+    if bad:
+        return failed(f"{width}x{height} as displayed{how}: {', '.join(bad)} outside {lo}-{hi} px; prep scales it",
+                      measured=measured, limit=limit)
+    return passed(f"{width}x{height} as displayed{how}, each side within {lo}-{hi} px", measured=measured, limit=limit)
+
+
+@register("video.duration")
+def duration(ctx: Context):
+    v = ctx.facts.video
+    if v is None:
+        return None
+    readings = v.durations()
+    if not readings:
+        return failed("the file states no duration and none could be measured from its packets")
+    orientation = ctx.request.orientation
+    max_by_orientation = ctx.profile.value("video.max_duration")
+    lo = ctx.profile.value("video.min_duration")
+    hi = max_by_orientation.get(orientation)
+    longest_name, longest = max(readings.items(), key=lambda kv: kv[1])
+    shortest_name, shortest = min(readings.items(), key=lambda kv: kv[1])
+    shown = v.duration if v.duration is not None else longest
+    measured = {"seconds": round(shown, 3), "readings": {k: round(x, 3) for k, x in readings.items()}}
+    limit = {"min": lo, "max": hi, "orientation": orientation}
+    if hi is None:
+        return failed(f"no duration limit for orientation {orientation!r}", measured=measured, limit=limit)
+    spread = ""
+    if longest - shortest > 0.001:
+        spread = f" (readings differ: {', '.join(f'{k} {x:.3f} s' for k, x in readings.items())}; the conservative one is used)"
+    if longest > hi + _DURATION_EPSILON:
+        other = ""
+        other_max = max(max_by_orientation.values())
+        if orientation != "video" and longest <= other_max:
+            other = f", or use --orientation video (up to {other_max:g} s)"
+        return failed(
+            f"{longest:.3f} s ({longest_name}) is over the {hi:g} s limit for orientation {orientation}{spread}; "
+            f"prep trims it{other}",
+            measured=measured, limit=limit,
+        )
+    if shortest < lo - _DURATION_EPSILON:
+        return failed(
+            f"{shortest:.3f} s ({shortest_name}) is under the {lo:g} s minimum{spread}",
+            measured=measured, limit=limit,
+        )
+    return passed(f"{shown:.3f} s, within {lo:g}-{hi:g} s for orientation {orientation}{spread}",
+                  measured=measured, limit=limit)
+
+
+@register("video.audio")
+def audio(ctx: Context):
+    v = ctx.facts.video
+    if v is None:
+        return None
+    keep = ctx.request.keep_sound
+    tracks = ", ".join(
+        a.codec + (f" {a.sample_rate / 1000:g} kHz" if a.sample_rate else "") for a in v.audio
+    )
+    measured = {"tracks": len(v.audio), "codecs": [a.codec for a in v.audio], "keep_sound": keep}
+    if not v.audio:
+        if keep:
+            return warned(
+                "keep_sound is on but the video has no audio track: the output will be silent; "
+                "pass --no-keep-sound to say so",
+                measured=measured,
+            )
+        return passed("no audio track, keep_sound off", measured=measured)
+    if not keep:
+        return passed(f"audio ({tracks}) will be muted: keep_sound off", measured=measured)
+    return passed(f"audio kept: {tracks}", measured=measured)
+
+
+@register("video.codec")
+def codec(ctx: Context):
+    """Not a documented limit: a codec the service's decoder may not read costs a failed task."""
+    v = ctx.facts.video
+    if v is None:
+        return None
+    preferred = ctx.profile.value("video.preferred_codecs")
+    deep = _bit_depth(v.pix_fmt)
+    measured = {"codec": v.codec, "profile": v.profile, "pix_fmt": v.pix_fmt, "bit_depth": deep}
+    profile = f" {v.profile}" if v.profile else ""
+    concerns = []
+    if v.codec not in preferred:
+        concerns.append(f"{v.codec}{profile} is not {'/'.join(preferred)}: the service may not decode it")
+    if deep > 8:
+        concerns.append(f"{deep}-bit samples ({v.pix_fmt})")
+    if concerns:
+        return warned("; ".join(concerns) + "; prep converts to H.264 8-bit", measured=measured, limit=preferred)
+    return passed(f"{v.codec}{profile}, {v.pix_fmt}", measured=measured, limit=preferred)
+
+
+def _bit_depth(pix_fmt: str | None) -> int:
+    if not pix_fmt:
+        return 8
+    for depth in (16, 14, 12, 10, 9):
+        if f"p{depth}" in pix_fmt:
+            return depth
+    return 8

@@ -1,0 +1,122 @@
+"""The ``preflight`` command. Exit codes: 0 ok, 1 a check failed (or warned under --strict),
+2 usage error, 3 internal error, 130 interrupted."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+
+from . import __version__
+from .formats import FORMATS, render
+from .profile import DEFAULT_PROFILE, ProfileError, load_profile
+from .report import ExitCode
+from .request import Request
+
+_EPILOG = """\b
+Examples:
+  preflight --image me.jpg --video dance.mp4 --orientation video
+  preflight --video dance.mp4 --format json --metadata-only
+  preflight clip1.mp4 clip2.mov photo.png      (each file on its own)
+
+\b
+Exit codes: 0 no check failed, 1 a check failed (or warned with --strict),
+2 usage error, 3 internal error.
+"""
+
+
+def _choice(profile, key: str, value: str | None, option: str) -> str | None:
+    """Validate a value against the profile's allowed list (the CLI's usage errors come from data)."""
+    if value is None:
+        return None
+    allowed = profile.value(key)
+    for candidate in allowed:
+        if value.lower() == candidate.lower():
+            return candidate
+    raise click.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=option)
+
+
+@click.command(epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option("--image", metavar="PATH", help="Character image (JPG or PNG).")
+@click.option("--video", metavar="PATH", help="Reference motion video (MP4 or MOV).")
+@click.option("--orientation", metavar="image|video",
+              help="character_orientation. Default: image, the stricter 10 s limit.")
+@click.option("--quality", metavar="720p|1080p", help="Output quality. Default: 720p.")
+@click.option("--prompt", metavar="TEXT", help="Optional prompt (at most 2500 characters).")
+@click.option("--keep-sound/--no-keep-sound", default=None, help="Keep the reference video's audio. Default: keep.")
+@click.option("--element-id", "element_ids", multiple=True, metavar="ID",
+              help="element_list entry (a video_refer element); requires --orientation video.")
+@click.option("--callback-url", metavar="URL", help="HTTPS URL the service calls when the task ends.")
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text", show_default=True,
+              help="Report format.")
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("--metadata-only", is_flag=True, help="Only the documented limits: no decoding, no content analysis.")
+@click.option("--profile", "profile_name", default=DEFAULT_PROFILE, show_default=True, metavar="NAME|PATH",
+              help="Constraint profile: a bundled name or a TOML file.")
+@click.version_option(__version__, prog_name="preflight")
+def preflight(files, image, video, orientation, quality, prompt, keep_sound, element_ids, callback_url,
+              fmt, strict, metadata_only, profile_name):
+    """Check a character image and a reference video before paying for a generation.
+
+    With --image and/or --video, the pair is checked together with the request options.
+    With bare FILE arguments, each file is checked on its own (image or video by content).
+    """
+    if files and (image or video):
+        raise click.UsageError("give either --image/--video or bare FILE arguments, not both")
+    if not files and image is None and video is None:
+        raise click.UsageError("nothing to check: give --image, --video or FILE arguments")
+    try:
+        profile = load_profile(profile_name)
+    except ProfileError as exc:
+        raise click.BadParameter(str(exc), param_hint="--profile") from None
+    request = Request(
+        orientation=_choice(profile, "request.orientations", orientation, "--orientation"),
+        quality=_choice(profile, "request.qualities", quality, "--quality"),
+        prompt=prompt,
+        keep_sound=keep_sound,
+        element_ids=tuple(element_ids),
+        callback_url=callback_url,
+    )
+
+    from .api import check, check_files
+
+    if files:
+        report = check_files(files, request=request, metadata_only=metadata_only, profile=profile)
+    else:
+        report = check(image, video, request=request, metadata_only=metadata_only, profile=profile)
+    color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    click.echo(render(report, fmt, color=color))
+    sys.exit(report.exit_code(strict))
+
+
+def main() -> None:
+    """Entry point: usage errors exit 2 (click), bugs exit 3 with one line instead of a traceback."""
+    try:
+        preflight.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except SystemExit:
+        raise
+    except BrokenPipeError:
+        sys.exit(ExitCode.OK)
+    except Exception as exc:
+        if os.environ.get("PREFLIGHT_DEBUG"):
+            traceback.print_exc()
+        else:
+            click.echo(f"preflight: internal error: {type(exc).__name__}: {exc} "
+                       "(set PREFLIGHT_DEBUG=1 for a traceback, and please report it)", err=True)
+        sys.exit(ExitCode.INTERNAL)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""The one report model every output format renders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    SKIP = "skip"
+
+
+class ExitCode:
+    """Exit codes scripts can rely on."""
+
+    OK = 0  # no check failed (warnings allowed unless --strict)
+    FAILED = 1  # a check failed, or warned under --strict
+    USAGE = 2  # the command line was wrong
+    INTERNAL = 3  # a bug in this tool; the message says how to get a traceback
+    INTERRUPTED = 130
+
+
+@dataclass
+class Check:
+    id: str
+    subject: str  # "image", "video", "request" (later: "pair")
+    status: Status
+    message: str
+    measured: Any = None
+    limit: Any = None
+    file: str | None = None
+    times: list[Any] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "subject": self.subject,
+            "status": self.status.value,
+            "message": self.message,
+        }
+        if self.file is not None:
+            out["file"] = self.file
+        if self.measured is not None:
+            out["measured"] = self.measured
+        if self.limit is not None:
+            out["limit"] = self.limit
+        if self.times:
+            out["times"] = self.times
+        return out
+
+
+@dataclass
+class CostEstimate:
+    quality: str
+    billed_seconds: int
+    credits: float
+    usd: float
+    basis: str  # how the billed seconds were derived, in words
+    rounding: str  # which rounding rule was applied, and why
+    upper_bound: bool = False  # no video given: the orientation's maximum was assumed
+    usd_alternatives: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "quality": self.quality,
+            "billed_seconds": self.billed_seconds,
+            "credits": self.credits,
+            "usd": self.usd,
+            "usd_alternatives": self.usd_alternatives,
+            "basis": self.basis,
+            "rounding": self.rounding,
+            "upper_bound": self.upper_bound,
+        }
+
+
+@dataclass
+class Report:
+    profile: str
+    tool_version: str
+    metadata_only: bool
+    request: dict[str, Any]
+    inputs: list[dict[str, Any]]
+    checks: list[Check] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cost: CostEstimate | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not any(c.status is Status.FAIL for c in self.checks)
+
+    def counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Status}
+        for c in self.checks:
+            counts[c.status.value] += 1
+        return counts
+
+    def get(self, check_id: str, file: str | None = None) -> Check | None:
+        """The first check with this id (and file, when given)."""
+        for c in self.checks:
+            if c.id == check_id and (file is None or c.file == file):
+                return c
+        return None
+
+    def exit_code(self, strict: bool = False) -> int:
+        if not self.ok:
+            return ExitCode.FAILED
+        if strict and any(c.status is Status.WARN for c in self.checks):
+            return ExitCode.FAILED
+        return ExitCode.OK
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "tool": {"name": "preflight", "version": self.tool_version},
+            "profile": self.profile,
+            "metadata_only": self.metadata_only,
+            "request": self.request,
+            "inputs": self.inputs,
+            "summary": self.counts(),
+            "checks": [c.to_dict() for c in self.checks],
+            "cost": self.cost.to_dict() if self.cost else None,
+            "notes": self.notes,
+        }

@@ -1,0 +1,65 @@
+"""The generation request as the user asked for it, and with the profile's defaults applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .profile import Profile
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the user asks for. ``None`` means "not given": the profile's default applies."""
+
+    orientation: str | None = None
+    quality: str | None = None
+    prompt: str | None = None
+    keep_sound: bool | None = None
+    element_ids: tuple[str, ...] = ()
+    callback_url: str | None = None
+
+    def resolve(self, profile: Profile) -> "ResolvedRequest":
+        defaulted = []
+        orientation = self.orientation
+        if orientation is None:
+            orientation = profile.value("request.default_orientation")
+            defaulted.append("orientation")
+        quality = self.quality
+        if quality is None:
+            quality = profile.value("request.default_quality")
+            defaulted.append("quality")
+        keep_sound = self.keep_sound
+        if keep_sound is None:
+            keep_sound = profile.value("request.default_keep_sound")
+            defaulted.append("keep_sound")
+        return ResolvedRequest(
+            orientation=orientation,
+            quality=quality,
+            prompt=self.prompt,
+            keep_sound=keep_sound,
+            element_ids=tuple(self.element_ids),
+            callback_url=self.callback_url,
+            defaulted=tuple(defaulted),
+        )
+
+
+@dataclass(frozen=True)
+class ResolvedRequest:
+    orientation: str
+    quality: str
+    prompt: str | None
+    keep_sound: bool
+    element_ids: tuple[str, ...]
+    callback_url: str | None
+    defaulted: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        return {
+            "orientation": self.orientation,
+            "quality": self.quality,
+            "prompt": self.prompt,
+            "keep_sound": self.keep_sound,
+            "element_ids": list(self.element_ids),
+            "callback_url": self.callback_url,
+            "defaulted": list(self.defaulted),
+        }
