@@ -124,5 +124,6 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
     report.cost = estimate(profile, resolved, video_seconds)
     for name in resolved.defaulted:
         value = getattr(resolved, name)
-        report.notes.append(f"{name} not given: using {value!r}")
+        shown = str(value).lower() if isinstance(value, bool) else value
+        report.notes.append(f"{name} not given: using {shown}")
     return report

@@ -41,7 +41,7 @@ def estimate(profile: Profile, request: ResolvedRequest, video_seconds: float | 
         credits=credits,
         usd=usd,
         basis=basis,
-        rounding=f"up ({rounding.note})",
+        rounding=rounding.note,
         upper_bound=upper_bound,
         usd_alternatives=alternatives,
     )

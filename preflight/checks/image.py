@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .base import Context, extension_mismatch, failed, passed, register, size_text, warned
+from .base import Context, extension_mismatch, failed, passed, register, size_text, skipped, warned
 
 _ORIENTATION_WORDS = {
     2: "mirrored", 3: "turned 180°", 4: "flipped vertically", 5: "transposed",
@@ -18,7 +18,8 @@ def readable(ctx: Context):
     if f.problem:
         return failed(f"{f.path}: {f.problem}")
     how = f.pixel_check or "header read (pixels not decoded with --metadata-only)"
-    return passed(f"{f.sniffed.label}, {f.image.width}x{f.image.height}: {how}")
+    size = f" {f.image.width}x{f.image.height}" if f.image.width else ""
+    return passed(f"{f.sniffed.label}{size}: {how}")
 
 
 @register("image.format")
@@ -66,19 +67,20 @@ def file_size(ctx: Context):
     limit = ctx.profile.limit("image.max_file_size")
     if f.size > limit.value:
         return failed(
-            f"{size_text(f.size)} is over the {size_text(limit.value)} limit ({limit.note}); prep recompresses it",
+            f"{size_text(f.size)} is over the limit ({limit.note}); prep recompresses it",
             measured=f.size, limit=limit.value,
         )
-    return passed(f"{size_text(f.size)}, limit {limit.value:,} bytes ({limit.note})", measured=f.size, limit=limit.value)
+    return passed(f"{size_text(f.size)}; limit {limit.note}", measured=f.size, limit=limit.value)
 
 
 @register("image.dimensions")
 def dimensions(ctx: Context):
     f = ctx.facts
-    size = f.image.display_size if f.image else None
-    if size is None:
+    if f.image is None:
         return None
-    width, height = size
+    if f.image.display_size is None:
+        return skipped(f"the size of a {f.sniffed.label} file is not measured (the format is refused anyway)")
+    width, height = f.image.display_size
     lo, hi = ctx.profile.value("image.min_side"), ctx.profile.value("image.max_side")
     turned = ""
     if f.image.exif_orientation and f.image.exif_orientation != 1:
@@ -97,10 +99,11 @@ def dimensions(ctx: Context):
 @register("image.aspect_ratio")
 def aspect_ratio(ctx: Context):
     f = ctx.facts
-    size = f.image.display_size if f.image else None
-    if size is None:
+    if f.image is None:
         return None
-    width, height = size
+    if f.image.display_size is None:
+        return skipped(f"the size of a {f.sniffed.label} file is not measured (the format is refused anyway)")
+    width, height = f.image.display_size
     lo = ctx.profile.limit("image.min_aspect").fraction()
     hi = ctx.profile.limit("image.max_aspect").fraction()
     ratio = Fraction(width, height)  # exact: 2.5 passes, 2.5 plus a pixel does not

@@ -46,11 +46,11 @@ def file_size(ctx: Context):
     limit = ctx.profile.limit("video.max_file_size")
     if f.size > limit.value:
         return failed(
-            f"{size_text(f.size)} is over the {size_text(limit.value)} limit ({limit.note}); "
+            f"{size_text(f.size)} is over the limit ({limit.note}); "
             "prep re-encodes it at a bitrate that fits",
             measured=f.size, limit=limit.value,
         )
-    return passed(f"{size_text(f.size)}, limit {limit.value:,} bytes ({limit.note})", measured=f.size, limit=limit.value)
+    return passed(f"{size_text(f.size)}; limit {limit.note}", measured=f.size, limit=limit.value)
 
 
 @register("video.dimensions")

@@ -42,7 +42,7 @@ def render(report: Report, color: bool = False) -> str:
             f"Cost estimate: {bound}{cost.credits:.2f} credits ({alternatives}) "
             f"for {cost.billed_seconds} s at {cost.quality}"
         )
-        lines.append(f"  {cost.basis}; rounding {cost.rounding}")
+        lines.append(f"  {cost.basis}: {cost.rounding}")
     for note in report.notes:
         lines.append(f"Note: {note}")
     counts = report.counts()

@@ -127,7 +127,8 @@ def probe_file(path: str, expect: str | None = None, verify_pixels: bool = True)
     try:
         facts.video = probe_video(path, facts.size)
     except VideoProbeError as exc:
-        facts.problem = str(exc) if kind == "video" else f"not an image or video this tool recognises ({exc})"
+        facts.problem = (f"cannot be read as a video: {exc}" if kind == "video"
+                         else f"not an image or video this tool recognises ({exc})")
         return facts
     if facts.sniffed.kind == "unknown":
         facts.sniffed = Sniffed("video", "unknown", f"video in an unrecognised container ({facts.video.container_format})")

@@ -94,5 +94,5 @@ def sniff(head: bytes) -> Sniffed:
         return Sniffed("other", "zip", "ZIP archive")
     stripped = head.lstrip()
     if stripped[:1] in (b"<", b"{", b"[") or (head and all(32 <= b < 127 or b in (9, 10, 13) for b in head[:64])):
-        return Sniffed("other", "text", "text")
+        return Sniffed("other", "text", "text file")
     return UNKNOWN

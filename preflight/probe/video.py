@@ -62,15 +62,16 @@ class VideoFacts:
         return width, self.coded_height
 
     def durations(self) -> dict[str, float]:
-        """Every duration reading the file offers, by where it comes from."""
+        """The readings a service may take as "the video's duration", by where they come from.
+
+        An audio track's own length is not one of them; it counts through the container's
+        duration, which spans every stream.
+        """
         readings: dict[str, float] = {}
         if self.duration is not None:
             readings["video stream"] = self.duration
         if self.container_duration is not None:
             readings["container"] = self.container_duration
-        for i, a in enumerate(self.audio):
-            if a.duration is not None:
-                readings["audio stream" if len(self.audio) == 1 else f"audio stream {i + 1}"] = a.duration
         return readings
 
 
@@ -158,8 +159,8 @@ def probe_video(path: str, file_size: int) -> VideoFacts:
         ]
         if not streams:
             if audio:
-                raise VideoProbeError(f"it holds no video stream, only audio ({', '.join(a.codec for a in audio)})")
-            raise VideoProbeError("it holds no video stream")
+                raise VideoProbeError(f"the file holds no video stream, only audio ({', '.join(a.codec for a in audio)})")
+            raise VideoProbeError("the file holds no video stream")
         stream = streams[0]
         ctx = stream.codec_context
         if not ctx.width or not ctx.height:

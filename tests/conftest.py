@@ -1,0 +1,58 @@
+"""Shared fixtures: generated media (built once per session) and the optional shared corpus."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = Path(os.environ.get("PREFLIGHT_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+sys.path.insert(0, str(ROOT / "fixtures"))
+import make_fixtures  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def fx(tmp_path_factory) -> Path:
+    """The generated fixtures, including the 100 MB edge files (written sparse)."""
+    return make_fixtures.build(tmp_path_factory.mktemp("fixtures"), large=True)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> dict[str, dict]:
+    """The labelled real-media corpus, by file name; tests using it skip when it is absent."""
+    manifest = CORPUS / "manifest.json"
+    if not manifest.is_file():
+        pytest.skip(f"no corpus at {CORPUS} (set PREFLIGHT_CORPUS to use one elsewhere)")
+    entries = json.loads(manifest.read_text())
+    return {Path(e["file"]).name: dict(e, path=str(CORPUS / e["file"])) for e in entries}
+
+
+class CliResult:
+    def __init__(self, done: subprocess.CompletedProcess):
+        self.code = done.returncode
+        self.stdout = done.stdout
+        self.stderr = done.stderr
+
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+
+def run_cli(*args: str, env: dict | None = None) -> CliResult:
+    """Run the real command in a child process, as a user or a script would."""
+    done = subprocess.run(
+        [sys.executable, "-m", "preflight", *map(str, args)],
+        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=120,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return CliResult(done)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

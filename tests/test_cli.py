@@ -1,0 +1,112 @@
+"""The command line: report shape, exit codes, modes, and what the metadata-only path imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import run_cli
+
+REQUIRED_IDS = {
+    "image": {"image.readable", "image.format", "image.file_size", "image.dimensions", "image.aspect_ratio"},
+    "video": {"video.readable", "video.container", "video.file_size", "video.dimensions", "video.duration",
+              "video.audio"},
+    "request": {"request.quality", "request.orientation", "request.prompt", "request.element_list",
+                "request.callback_url"},
+}
+
+
+def test_good_pair_passes_with_exit_0_and_json_shape(fx):
+    result = run_cli("--image", fx / "image" / "ok_portrait.jpg", "--video", fx / "video" / "ok_portrait_audio.mp4",
+                     "--format", "json")
+    assert result.code == 0, result.stdout
+    report = result.json()
+    assert report["ok"] is True
+    ids = {c["id"] for c in report["checks"]}
+    for group in REQUIRED_IDS.values():
+        assert group <= ids
+    for c in report["checks"]:
+        assert c["subject"] in ("image", "video", "request")
+        assert c["status"] in ("pass", "warn", "fail", "skip")
+        assert isinstance(c["message"], str) and c["message"]
+    numeric = next(c for c in report["checks"] if c["id"] == "video.file_size")
+    assert isinstance(numeric["measured"], int) and numeric["limit"] == 100_000_000
+
+
+def test_failure_exits_1_and_strict_fails_on_warnings(fx):
+    bad = run_cli("--video", fx / "video" / "dur_10.2s.mp4", "--no-keep-sound")
+    assert bad.code == 1 and "FAIL" in bad.stdout
+    warned_only = ["--image", fx / "image" / "png_named.jpg"]
+    assert run_cli(*warned_only).code == 0
+    assert run_cli(*warned_only, "--strict").code == 1
+
+
+def test_usage_errors_exit_2(fx):
+    assert run_cli().code == 2  # nothing to check
+    assert run_cli("--video", fx / "video" / "ok.mov", "--quality", "4k").code == 2
+    assert run_cli("--video", fx / "video" / "ok.mov", "--orientation", "sideways").code == 2
+    assert run_cli("--video", fx / "video" / "ok.mov", "--format", "yaml").code == 2
+    assert run_cli("--image", fx / "image" / "ok_portrait.jpg", fx / "video" / "ok.mov").code == 2
+    assert run_cli("--video", fx / "video" / "ok.mov", "--profile", "no-such-model").code == 2
+
+
+def test_default_orientation_is_stated_in_text_report(fx):
+    result = run_cli("--video", fx / "video" / "ok.mov")
+    assert "orientation image" in result.stdout
+    assert "defaulted to the stricter 10 s limit" in result.stdout
+    assert "Cost estimate" in result.stdout
+
+
+def test_bare_files_are_told_apart_by_content(fx):
+    result = run_cli(fx / "image" / "png_named.jpg", fx / "video" / "png_named.mp4", fx / "video" / "ok.mov",
+                     "--format", "json")
+    report = result.json()
+    roles = {i["path"].rsplit("/", 1)[-1]: i["role"] for i in report["inputs"]}
+    assert roles == {"png_named.jpg": "image", "png_named.mp4": "image", "ok.mov": "video"}
+    per_file = {}
+    for c in report["checks"]:
+        if c.get("file"):
+            per_file.setdefault(c["file"].rsplit("/", 1)[-1], set()).add(c["id"])
+    assert REQUIRED_IDS["image"] <= per_file["png_named.mp4"]
+    assert REQUIRED_IDS["video"] <= per_file["ok.mov"]
+
+
+def test_json_matches_library_report(fx):
+    from preflight import check
+
+    args = dict(image=fx / "image" / "ok_portrait.jpg", video=fx / "video" / "ok.mov", orientation="video",
+                quality="1080p", prompt="a dancer", metadata_only=True)
+    library = check(**args).to_dict()
+    cli = run_cli("--image", args["image"], "--video", args["video"], "--orientation", "video", "--quality", "1080p",
+                  "--prompt", "a dancer", "--metadata-only", "--format", "json").json()
+    assert cli == json.loads(json.dumps(library))
+
+
+def test_metadata_only_imports_no_vision_libraries(fx):
+    code = (
+        "import sys, preflight\n"
+        f"r = preflight.check(image={str(fx / 'image' / 'ok_portrait.jpg')!r}, "
+        f"video={str(fx / 'video' / 'ok.mov')!r}, metadata_only=True)\n"
+        "assert r.ok, r.to_dict()\n"
+        "heavy = [m for m in ('cv2', 'mediapipe', 'numpy', 'PIL') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
+
+
+def test_cost_estimate_in_json(fx):
+    report = run_cli("--video", fx / "video" / "dur_10.2s.mp4", "--orientation", "image", "--format", "json").json()
+    cost = report["cost"]
+    assert cost["billed_seconds"] == 10 and cost["quality"] == "720p"
+    assert cost["credits"] == round(8.1648 * 10, 4)
+    assert "rounded up" in cost["basis"]
+
+
+def test_version_and_help():
+    assert run_cli("--version").stdout.startswith("preflight, version ")
+    help_text = run_cli("--help").stdout
+    for option in ("--image", "--video", "--orientation", "--quality", "--prompt", "--keep-sound", "--element-id",
+                   "--callback-url", "--format", "--strict", "--metadata-only"):
+        assert option in help_text
