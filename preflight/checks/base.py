@@ -75,8 +75,10 @@ def register(check_id: str, unmeasured: str = "not measured: the file is not rea
 
 
 def size_text(n: int) -> str:
-    """Bytes for people: '9,999,999 bytes (10.0 MB)'."""
-    return f"{n:,} bytes ({n / 1e6:.1f} MB)"
+    """Bytes for people: '9,999,999 bytes (10.0 MB)', '2,285 bytes (2.3 kB)'."""
+    if n >= 100_000:
+        return f"{n:,} bytes ({n / 1e6:.1f} MB)"
+    return f"{n:,} bytes ({n / 1e3:.1f} kB)"
 
 
 def extension_mismatch(path: str, fmt: str, label: str, extensions: dict[str, list[str]]) -> Finding | None:

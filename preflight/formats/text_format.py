@@ -49,7 +49,7 @@ def render(report: Report, color: bool = False) -> str:
     verdict = _paint("OK", "32;1", color) if report.ok else _paint("FAILED", "31;1", color)
     lines.append("")
     lines.append(
-        f"{verdict}: {counts['fail']} failed, {counts['warn']} warnings, "
+        f"{verdict}: {counts['fail']} failed, {counts['warn']} warning{'' if counts['warn'] == 1 else 's'}, "
         f"{counts['pass']} passed, {counts['skip']} skipped"
     )
     return "\n".join(lines)
