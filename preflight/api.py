@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Iterable
+from typing import Callable, Iterable
 
 from . import __version__
 from .checks import REGISTRY, CONTENT_CHECK_IDS, Context, Finding, failed, skipped
 from .cost import estimate
-from .probe import FileFacts, probe_file
+from .probe import DECODE_MAX_PIXELS, FileFacts, probe_file
 from .profile import DEFAULT_PROFILE, Profile, load_profile
 from .report import Check, Report
 from .request import Request, ResolvedRequest
@@ -23,12 +23,14 @@ def check(
     request: Request | None = None,
     metadata_only: bool = False,
     profile: str | Profile = DEFAULT_PROFILE,
+    progress: Callable[[str, float, float], None] | None = None,
     **request_fields,
 ) -> Report:
     """Check a character image and/or a reference video against a model's constraints.
 
     Request parameters are given either as a ``Request`` or as keyword arguments
     (``orientation``, ``quality``, ``prompt``, ``keep_sound``, ``element_ids``, ``callback_url``).
+    ``progress(path, done_seconds, total_seconds)`` is called while a video is analysed.
     Never raises for bad media: problems are failed checks in the report.
     """
     items = []
@@ -36,7 +38,7 @@ def check(
         items.append((str(image), "image"))
     if video is not None:
         items.append((str(video), "video"))
-    return _run(items, _request(request, request_fields), metadata_only, profile)
+    return _run(items, _request(request, request_fields), metadata_only, profile, progress)
 
 
 def check_files(
@@ -45,11 +47,12 @@ def check_files(
     request: Request | None = None,
     metadata_only: bool = False,
     profile: str | Profile = DEFAULT_PROFILE,
+    progress: Callable[[str, float, float], None] | None = None,
     **request_fields,
 ) -> Report:
     """Check each file on its own, telling image from video by its content."""
     items = [(str(p), None) for p in paths]
-    return _run(items, _request(request, request_fields), metadata_only, profile)
+    return _run(items, _request(request, request_fields), metadata_only, profile, progress)
 
 
 def _request(request: Request | None, fields: dict) -> Request:
@@ -75,20 +78,66 @@ def _run_one(spec, ctx: Context) -> Finding:
         return failed(f"internal error in this check ({type(exc).__name__}: {exc}); please report it")
 
 
-def _file_checks(facts: FileFacts, role: str, profile: Profile, request: ResolvedRequest, metadata_only: bool) -> list[Check]:
+def _file_checks(facts: FileFacts, role: str, profile: Profile, request: ResolvedRequest) -> list[Check]:
     ctx = Context(profile=profile, request=request, facts=facts)
     checks = []
     for spec in REGISTRY[role]:
         finding = _run_one(spec, ctx)
         checks.append(Check(spec.id, role, finding.status, finding.message, finding.measured, finding.limit,
                             facts.path, finding.times))
-    reason = "skipped: --metadata-only" if metadata_only else "skipped: content analysis is not implemented yet"
-    for check_id in CONTENT_CHECK_IDS[role]:
-        checks.append(Check(check_id, role, skipped(reason).status, reason, file=facts.path))
     return checks
 
 
-def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: bool, profile: str | Profile) -> Report:
+def _analyse(facts: FileFacts, role: str, profile: Profile, progress) -> tuple[object | None, str | None]:
+    """Run content analysis on a readable file: (content, None) or (None, why it did not run)."""
+    if facts.problem:
+        return None, "skipped: the file is not readable"
+    if role == "image" and (facts.image is None or facts.image.display_size is None):
+        return None, "skipped: the image could not be measured"
+    if role == "image" and facts.image.width * facts.image.height > DECODE_MAX_PIXELS:
+        return None, f"skipped: the image is above the {DECODE_MAX_PIXELS / 1e6:.0f} MP decode bound"
+    from . import analysis  # deferred: loads OpenCV and mediapipe
+    from .analysis.load import load_image_rgb
+    from .analysis.models import native_stderr_captured
+
+    with native_stderr_captured():
+        if role == "image":
+            return analysis.analyse_image(load_image_rgb(facts.path, analysis.IMAGE_MAX_SIDE)), None
+        thresholds = profile.value("content.camera_motion")
+        report_progress = (lambda done, total: progress(facts.path, done, total)) if progress else None
+        return analysis.analyse_video(
+            facts.path, facts.video.rotation, strong_camera=thresholds["strong"],
+            fast_limb_speed=profile.value("content.fast_limb_speed"), progress=report_progress), None
+
+
+def _content_checks(facts: FileFacts, role: str, profile: Profile, metadata_only: bool, progress):
+    """The content checks of one file, and the analysis they came from (None if it did not run)."""
+    from .checks import content as judge
+
+    content = None
+    if metadata_only:
+        findings, reason = {}, "skipped: --metadata-only"
+    else:
+        try:
+            content, reason = _analyse(facts, role, profile, progress)
+        except Exception as exc:  # a readable file the analysers choke on: fail closed, say why
+            findings = {cid: failed(f"content analysis failed ({type(exc).__name__}: {exc}); please report it")
+                        for cid in CONTENT_CHECK_IDS[role]}
+            content, reason = None, None
+        else:
+            findings = {}
+        if content is not None:
+            findings = judge.image_checks(content, profile) if role == "image" else judge.video_checks(content, profile)
+    checks = []
+    for check_id in CONTENT_CHECK_IDS[role]:
+        finding = findings.get(check_id) or skipped(reason or "not measured")
+        checks.append(Check(check_id, role, finding.status, finding.message, finding.measured, finding.limit,
+                            facts.path, finding.times))
+    return checks, content
+
+
+def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: bool, profile: str | Profile,
+         progress=None) -> Report:
     if not isinstance(profile, Profile):
         profile = load_profile(profile)
     resolved = request.resolve(profile)
@@ -99,7 +148,8 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
         request=resolved.to_dict(),
         inputs=[],
     )
-    video_seconds = None
+    video_seconds = usable_seconds = None
+    contents: dict[str, object] = {}
     for path, expect in items:
         facts = probe_file(path, expect=expect, verify_pixels=not metadata_only)
         role = expect or _role(facts)
@@ -110,18 +160,37 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
             "size": facts.size,
             "readable": facts.problem is None,
         })
-        report.checks.extend(_file_checks(facts, role, profile, resolved, metadata_only))
+        report.checks.extend(_file_checks(facts, role, profile, resolved))
+        content_checks, content = _content_checks(facts, role, profile, metadata_only, progress)
+        report.checks.extend(content_checks)
+        if content is not None and role not in contents:
+            contents[role] = content
         if facts.video is not None and video_seconds is None:
             readings = facts.video.durations()
             if readings:
                 video_seconds = max(readings.values())
+            if content is not None:
+                from .checks.content import usable_segment
+
+                start, end, reason = usable_segment(content, profile)
+                usable_seconds = end - start if reason else None
+
+    if len(items) == 2 and all(role for _, role in items):  # an image and a video, checked as a pair
+        from .checks.content import pair_framing
+
+        if "image" in contents and "video" in contents:
+            finding = pair_framing(contents["image"].body, contents["video"].body, profile)
+        else:
+            finding = skipped("skipped: " + ("--metadata-only" if metadata_only else "content analysis did not run on both"))
+        report.checks.append(Check("pair.framing", "pair", finding.status, finding.message, finding.measured,
+                                   finding.limit))
 
     ctx = Context(profile=profile, request=resolved)
     for spec in REGISTRY["request"]:
         finding = _run_one(spec, ctx)
         report.checks.append(Check(spec.id, "request", finding.status, finding.message, finding.measured,
                                    finding.limit, None, finding.times))
-    report.cost = estimate(profile, resolved, video_seconds)
+    report.cost = estimate(profile, resolved, video_seconds, usable_seconds)
     for name in resolved.defaulted:
         value = getattr(resolved, name)
         shown = str(value).lower() if isinstance(value, bool) else value

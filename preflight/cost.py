@@ -9,8 +9,13 @@ from .report import CostEstimate
 from .request import ResolvedRequest
 
 
-def estimate(profile: Profile, request: ResolvedRequest, video_seconds: float | None) -> CostEstimate | None:
-    """Price of one generation. Without a measured video, the orientation's maximum is assumed."""
+def estimate(profile: Profile, request: ResolvedRequest, video_seconds: float | None,
+             usable_seconds: float | None = None) -> CostEstimate | None:
+    """Price of one generation. Without a measured video, the orientation's maximum is assumed.
+
+    ``usable_seconds``, when content analysis found that the model will stop early (at a cut or
+    strong camera movement), is what gets billed instead of the whole clip.
+    """
     credits_per_s = profile.value("billing.credits_per_second").get(request.quality)
     usd_per_s = profile.value("billing.usd_per_second").get(request.quality)
     cap = profile.value("video.max_duration").get(request.orientation)
@@ -26,6 +31,9 @@ def estimate(profile: Profile, request: ResolvedRequest, video_seconds: float | 
         seconds = min(video_seconds, cap)
         capped = f", capped at {cap:g} s" if video_seconds > cap else ""
         basis = f"video {video_seconds:.3f} s{capped}"
+        if usable_seconds is not None and usable_seconds < seconds:
+            seconds = usable_seconds
+            basis += f", of which the model will most likely use {usable_seconds:.3f} s"
     # Round up: never estimate below the bill (the provider's pages disagree on rounding).
     billed = max(floor, math.ceil(seconds - 1e-9))
     basis += f", rounded up to {billed} s"

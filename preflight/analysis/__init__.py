@@ -1,0 +1,139 @@
+"""Content analysis: what is in the picture. Loads OpenCV and mediapipe, so it is imported only
+when a report asks for content checks (never with --metadata-only)."""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .body import BODY_CLASSES, BodySettings, body_class, posture, subject_area, torso_angle
+from .camera import CameraMotion
+from .cuts import CutDetector, CutResult
+from .frames import DecodeStats, run_decode
+from .models import PersonDetector, PoseEstimator
+from .people import PeopleCounter
+from .pose_track import PoseTracker
+
+# Images are analysed at this size: enough for small people in tiles, cheap for the models.
+IMAGE_MAX_SIDE = 1280
+
+
+@dataclass
+class ImageContent:
+    people: int
+    body: str
+    posture: str | None
+    torso_angle: float | None
+    subject_area: float
+    turned: int = 0  # degrees the picture had to be turned for the pose model to find the person
+
+
+@dataclass
+class VideoContent:
+    duration: float
+    cuts: CutResult
+    people_samples: list[tuple[float, int]]
+    people: int
+    several_spans: list[list[float]]
+    body_shares: dict[str, float]  # share of pose samples per body class
+    body: str  # the most common class among samples with a person
+    not_upright_spans: list[list[float]]
+    camera_rates: list[float]
+    camera_spans: list[list[float]]  # strong movement
+    fast_spans: list[list[float]]
+    limb_speed_p90: float | None
+    subject_area: float
+    stats: DecodeStats = field(default_factory=DecodeStats)
+
+
+def _spans(samples: list[tuple[float, bool]], step: float) -> list[list[float]]:
+    spans: list[list[float]] = []
+    for t, on in samples:
+        if not on:
+            continue
+        if spans and t - spans[-1][1] <= step * 1.5:
+            spans[-1][1] = t
+        else:
+            spans.append([t, t])
+    return [[round(a, 2), round(b, 2)] for a, b in spans]
+
+
+def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings()) -> ImageContent:
+    """People, body visibility, posture and size in one upright RGB picture."""
+    detector = PersonDetector()
+    try:
+        people = len(detector.detect(rgb, levels=2))
+    finally:
+        detector.close()
+    estimator = PoseEstimator(video=False)
+    try:
+        # A person upside down or lying is often missed upright: try the picture turned too.
+        for quarter_turns in (0, 2, 1, 3):
+            turned = np.ascontiguousarray(np.rot90(rgb, k=quarter_turns)) if quarter_turns else rgb
+            lm = estimator.landmarks(turned)
+            if lm is not None:
+                break
+    finally:
+        estimator.close()
+    if lm is None:
+        return ImageContent(people, "none", None, None, 0.0)
+    height, width = turned.shape[:2]
+    angle = torso_angle(lm, width, height, settings)
+    if angle is not None and quarter_turns == 2:
+        angle = 180.0 - angle  # measured in the picture turned upside down
+    elif angle is not None and quarter_turns:
+        angle = 90.0  # found only once turned a quarter: lying or sideways in the original
+    return ImageContent(max(people, 1), body_class(lm, settings), posture(angle, settings), angle,
+                        subject_area(lm, settings), turned=90 * quarter_turns)
+
+
+def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_speed: float,
+                  progress: Callable[[float, float], None] | None = None,
+                  settings: BodySettings = BodySettings()) -> VideoContent:
+    """One decode pass through the clip feeding every analyser."""
+    detector = PersonDetector()
+    estimator = PoseEstimator(video=True)
+    cuts = CutDetector()
+    people = PeopleCounter(detector, interval=1.0, max_side=960, levels=2)
+    pose = PoseTracker(estimator, interval=0.2, settings=settings)
+    camera = CameraMotion(interval=0.2)
+    try:
+        # The pose tracker runs before the camera analyser on shared frames: it marks where the
+        # person is, so the camera's background features leave them out.
+        stats = run_decode(path, [cuts, people, pose, camera], rotation=rotation, progress=progress)
+    finally:
+        detector.close()
+        estimator.close()
+
+    with_person = [s for s in pose.samples if s.body != "none"]
+    counts = collections.Counter(s.body for s in pose.samples)
+    total = max(len(pose.samples), 1)
+    body_shares = {c: round(counts.get(c, 0) / total, 3) for c in BODY_CLASSES}
+    body = collections.Counter(s.body for s in with_person).most_common(1)[0][0] if with_person else "none"
+    speeds = [s.limb_speed for s in pose.samples if s.limb_speed is not None]
+    fast = _spans([(s.t, s.limb_speed is not None and s.limb_speed >= fast_limb_speed) for s in pose.samples],
+                  pose.interval)
+    # A single fast sample is a flick; fast motion is a span of at least two.
+    fast = [span for span in fast if span[1] > span[0]]
+    not_upright = _spans([(s.t, s.posture is not None and s.posture != "upright") for s in pose.samples],
+                         pose.interval)
+    areas = [s.area for s in with_person]
+    return VideoContent(
+        duration=stats.duration,
+        cuts=cuts.result,
+        people_samples=people.samples,
+        people=people.most_at_once(),
+        several_spans=people.spans_over(1),
+        body_shares=body_shares,
+        body=body,
+        not_upright_spans=[s for s in not_upright if s[1] - s[0] >= 0.4],
+        camera_rates=camera.rates(),
+        camera_spans=camera.spans_over(strong_camera, min_length=0.4),
+        fast_spans=fast,
+        limb_speed_p90=float(np.percentile(speeds, 90)) if speeds else None,
+        subject_area=float(np.median(areas)) if areas else 0.0,
+        stats=stats,
+    )

@@ -1,0 +1,114 @@
+"""One decode pass feeding many analysers, each at the frame rate and size it asks for.
+
+An analyser says how often it wants a frame (``interval`` seconds, 0 for every frame), how big
+(``max_side`` pixels on the long side) and in which pixel format. The loop decodes each frame
+once, converts it only if somebody wants it, shrinks it once per size, and turns it upright
+according to the rotation metadata, so analysers see what a viewer sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+import numpy as np
+
+
+class Analyser(Protocol):
+    name: str
+    interval: float  # seconds between frames wanted; 0 = every frame
+    max_side: int  # long side of the frames wanted, in pixels
+    pixel_format: str  # "rgb24" or "gray"
+
+    def process(self, t: float, image: np.ndarray, shared: dict) -> None: ...
+
+    def finish(self, duration: float) -> None: ...
+
+
+@dataclass
+class DecodeStats:
+    frames_decoded: int = 0
+    frames_converted: int = 0
+    duration: float = 0.0
+    frame_rate: float = 0.0
+    frame_times: list[float] = field(default_factory=list)
+
+
+def _upright(image: np.ndarray, rotation: int) -> np.ndarray:
+    """Apply FFmpeg's display rotation: -90 means a quarter turn clockwise for display."""
+    turns = (round(rotation / 90)) % 4
+    return np.rot90(image, k=turns) if turns else image
+
+
+def _scaled_size(width: int, height: int, max_side: int) -> tuple[int, int]:
+    """Size with the long side at most ``max_side``, aspect kept, even numbers for swscale."""
+    long_side = max(width, height)
+    scale = min(1.0, max_side / long_side)
+    w = max(2, int(round(width * scale / 2)) * 2)
+    h = max(2, int(round(height * scale / 2)) * 2)
+    return w, h
+
+
+def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
+               progress: Callable[[float, float], None] | None = None) -> DecodeStats:
+    """Decode ``path`` once and hand frames to every analyser that wants them."""
+    import av
+    import cv2
+
+    stats = DecodeStats()
+    next_due = {a.name: 0.0 for a in analysers}
+    with av.open(path, metadata_errors="ignore") as container:
+        stream = next(s for s in container.streams.video
+                      if not (s.disposition & av.stream.Disposition.attached_pic))
+        stream.thread_type = "AUTO"
+        total = float(stream.duration * stream.time_base) if stream.duration else (
+            container.duration / 1_000_000 if container.duration else 0.0)
+        stats.frame_rate = float(stream.average_rate or stream.guessed_rate or 0) or 0.0
+        first_pts = None
+        quarter = abs(rotation) % 180 == 90
+        for frame in container.decode(stream):
+            if frame.pts is None:
+                continue
+            if first_pts is None:
+                first_pts = frame.pts
+            # Some containers (AVI with packed B-frames) label frames out of order; frames leave
+            # the decoder in display order, so time never runs backwards here.
+            t = float((frame.pts - first_pts) * stream.time_base)
+            if stats.frame_times and t <= stats.frame_times[-1]:
+                t = stats.frame_times[-1] + 1e-3
+            stats.frames_decoded += 1
+            stats.frame_times.append(t)
+            wanting = [a for a in analysers if t + 1e-6 >= next_due[a.name]]
+            if not wanting:
+                continue
+            biggest = max(a.max_side for a in wanting)
+            w, h = _scaled_size(frame.width, frame.height, biggest)
+            rgb = _upright(frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA").to_ndarray(),
+                           rotation)
+            stats.frames_converted += 1
+            resized: dict[tuple[int, str], np.ndarray] = {}
+            shared: dict = {}
+            for a in wanting:
+                key = (a.max_side, a.pixel_format)
+                image = resized.get(key)
+                if image is None:
+                    image = rgb
+                    if a.max_side < biggest:
+                        # Sized from the source frame, so an analyser always gets the same size.
+                        sw, sh = _scaled_size(frame.width, frame.height, a.max_side)
+                        if quarter:
+                            sw, sh = sh, sw
+                        image = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
+                    if a.pixel_format == "gray":
+                        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+                    resized[key] = image
+                a.process(t, image, shared)
+                next_due[a.name] = (next_due[a.name] + a.interval) if a.interval else 0.0
+                if a.interval and next_due[a.name] <= t:  # fell behind (VFR gap): realign
+                    next_due[a.name] = t + a.interval
+            if progress and total:
+                progress(min(t, total), total)
+        stats.duration = stats.frame_times[-1] + (1 / stats.frame_rate if stats.frame_rate else 0) if stats.frame_times else 0.0
+    for a in analysers:
+        a.finish(stats.duration)
+    return stats

@@ -1,0 +1,21 @@
+"""Decoded, upright, bounded-size RGB pictures for the models."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+
+def load_image_rgb(path: str, max_side: int) -> np.ndarray:
+    """The image turned as EXIF says, shrunk so its long side is at most ``max_side``."""
+    from PIL import Image, ImageOps
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the caller bounded the pixel count already
+        with Image.open(path) as im:
+            im.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced DCT scale
+            im = ImageOps.exif_transpose(im)
+            im = im.convert("RGB")
+            im.thumbnail((max_side, max_side))
+            return np.asarray(im)

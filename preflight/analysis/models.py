@@ -1,0 +1,210 @@
+"""The vision models, all from inside the mediapipe 0.10.21 wheel (nothing is downloaded).
+
+- ``PersonDetector`` runs the BlazePose person detector (``PoseDetectionCpu`` subgraph,
+  ``pose_detection.tflite``) on its own. Inside the Pose solution only its first detection is
+  used; run alone it reports every person it finds, which is what counting needs. Small people
+  are found by also running it on overlapping square tiles of the frame.
+- ``PoseEstimator`` is the legacy Pose solution at ``model_complexity=1`` (the bundled model;
+  0 and 2 would try to download theirs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+
+import numpy as np
+
+# Quiet the C++ logging of mediapipe's graphs; must be set before mediapipe is imported.
+os.environ.setdefault("GLOG_minloglevel", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+_DETECTOR_GRAPH = """
+input_stream: "image"
+output_stream: "detections"
+node {
+  calculator: "PoseDetectionCpu"
+  input_stream: "IMAGE:image"
+  output_stream: "DETECTIONS:detections"
+}
+"""
+
+
+# What mediapipe and TensorFlow Lite print on their own: start-up notes, not problems.
+_NATIVE_CHATTER = re.compile(
+    r"^(?:[WI]\d{4} [\d:.]+ +\d+ \S+\] |INFO: Created TensorFlow Lite|WARNING: All log messages before absl)")
+
+
+@contextlib.contextmanager
+def native_stderr_captured():
+    """Hold what native code writes to fd 2 while models run; afterwards pass on any line that
+    is not known start-up chatter, so real errors still reach the user."""
+    import sys
+
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            for line in held.read().decode("utf-8", "replace").splitlines():
+                if line.strip() and not _NATIVE_CHATTER.match(line):
+                    print(line, file=sys.stderr)
+
+
+
+
+@dataclass(frozen=True)
+class PersonBox:
+    """A detected person, in pixels of the analysed frame.
+
+    ``x, y, w, h`` is the detector's box (around the head); ``cx, cy, r`` the circle the
+    BlazePose detector draws around the whole body (centre at the hips, radius to its second
+    keypoint), which is what tells one person from another.
+    """
+
+    score: float
+    x: float
+    y: float
+    w: float
+    h: float
+    cx: float
+    cy: float
+    r: float
+
+    def same_person(self, bigger: "PersonBox") -> bool:
+        """A find inside ``bigger``'s body circle is the same person when it is much smaller
+        (a face or a limb seen in a crop) or nearly the same circle (found twice)."""
+        distance = ((self.cx - bigger.cx) ** 2 + (self.cy - bigger.cy) ** 2) ** 0.5
+        if distance < 0.5 * bigger.r and self.r > 0.6 * bigger.r:
+            return True  # the same circle
+        return distance < bigger.r and self.r < 0.6 * bigger.r
+
+
+class PersonDetector:
+    def __init__(self, min_score: float = 0.5, min_tile_score: float = 0.7, max_tile_body: float = 0.9):
+        with native_stderr_captured():
+            from google.protobuf import text_format
+            from mediapipe.framework import calculator_pb2
+            from mediapipe.python.solution_base import SolutionBase
+
+            config = text_format.Parse(_DETECTOR_GRAPH, calculator_pb2.CalculatorGraphConfig())
+            self._graph = SolutionBase(graph_config=config, outputs=["detections"])
+        self.min_score = min_score
+        # A crop shows less context, so a crop-only find must be surer than a whole-frame one.
+        self.min_tile_score = min_tile_score
+        self.max_tile_body = max_tile_body  # body circle's diameter over the tile side
+
+    def close(self) -> None:
+        self._graph.close()
+
+    def _detect(self, rgb: np.ndarray, min_score: float, x0: int = 0, y0: int = 0) -> list[PersonBox]:
+        """Detections in ``rgb`` (a crop at x0, y0 of the frame), in frame pixels."""
+        height, width = rgb.shape[:2]
+        result = self._graph.process({"image": np.ascontiguousarray(rgb)})
+        boxes = []
+        for d in result.detections or []:
+            score = d.score[0] if d.score else 0.0
+            if score < min_score:
+                continue
+            b = d.location_data.relative_bounding_box
+            kp = d.location_data.relative_keypoints
+            cx, cy = kp[0].x * width, kp[0].y * height
+            r = ((kp[1].x * width - cx) ** 2 + (kp[1].y * height - cy) ** 2) ** 0.5
+            boxes.append(PersonBox(float(score), x0 + b.xmin * width, y0 + b.ymin * height, b.width * width,
+                                   b.height * height, x0 + cx, y0 + cy, r))
+        return boxes
+
+    def detect(self, rgb: np.ndarray, levels: int = 2) -> list[PersonBox]:
+        """People in ``rgb`` (H x W x 3, uint8).
+
+        Level 0 is the whole frame. Level 1 adds squares of the short side along the long side;
+        level 2 a grid of squares of half the long side. The detector sees a 224 px square, so
+        each level finds people about half the size the one before could.
+        """
+        height, width = rgb.shape[:2]
+        found = self._detect(rgb, self.min_score)
+        for side in _tile_sides(width, height, levels):
+            for x0, y0 in _tile_origins(width, height, side):
+                crop = rgb[y0:y0 + side, x0:x0 + side]
+                for b in self._detect(crop, self.min_tile_score, x0, y0):
+                    if _cut_by_tile(b, x0, y0, side, width, height):
+                        continue  # half a person: the frame or another tile sees all of them
+                    if 2 * b.r > self.max_tile_body * side:
+                        continue  # tiles are for small people; a big find in a crop is part of a close-up
+                    found.append(b)
+        return _suppress(found)
+
+
+def _cut_by_tile(b: PersonBox, x0: int, y0: int, side: int, width: int, height: int, margin: float = 0.02) -> bool:
+    """Whether a find's body circle crosses one of the tile's edges that lies inside the frame."""
+    m = margin * side
+    return ((b.cx - b.r <= x0 + m and x0 > 0) or (b.cx + b.r >= x0 + side - m and x0 + side < width)
+            or (b.cy - b.r <= y0 + m and y0 > 0) or (b.cy + b.r >= y0 + side - m and y0 + side < height))
+
+
+def _tile_sides(width: int, height: int, levels: int) -> list[int]:
+    sides = []
+    short, long_side = min(width, height), max(width, height)
+    if levels >= 1 and long_side > 1.2 * short:
+        sides.append(short)
+    for level in range(2, levels + 1):
+        side = long_side >> (level - 1)
+        if side >= 224:  # the detector's own input size: smaller tiles add nothing
+            sides.append(min(short, side))
+    return sorted(set(sides), reverse=True)
+
+
+def _tile_origins(width: int, height: int, side: int) -> list[tuple[int, int]]:
+    """Overlapping tile corners covering the frame, about a third of a tile apart at most."""
+    def starts(length: int) -> list[int]:
+        if length <= side:
+            return [0]
+        count = int(np.ceil((length - side) / (side * 2 / 3))) + 1
+        return [int(round(k * (length - side) / (count - 1))) for k in range(count)]
+
+    return [(x, y) for y in starts(height) for x in starts(width)]
+
+
+def _suppress(boxes: list[PersonBox]) -> list[PersonBox]:
+    """One find per person: the biggest first, then whatever is not part of a kept one."""
+    kept: list[PersonBox] = []
+    for box in sorted(boxes, key=lambda b: (-b.r, -b.score)):
+        if not any(box.same_person(k) for k in kept):
+            kept.append(box)
+    return kept
+
+
+class PoseEstimator:
+    """33 body landmarks of the most prominent person (mediapipe legacy Pose, complexity 1)."""
+
+    def __init__(self, video: bool):
+        with native_stderr_captured():
+            import mediapipe as mp
+
+            self._pose = mp.solutions.pose.Pose(
+                static_image_mode=not video, model_complexity=1, smooth_landmarks=video,
+                enable_segmentation=False, min_detection_confidence=0.5, min_tracking_confidence=0.5,
+            )
+
+    def close(self) -> None:
+        self._pose.close()
+
+    def landmarks(self, rgb: np.ndarray) -> np.ndarray | None:
+        """(33, 4) array of x, y (normalised), z, visibility; None when nobody is found."""
+        result = self._pose.process(np.ascontiguousarray(rgb))
+        if result.pose_landmarks is None:
+            return None
+        return np.array([[p.x, p.y, p.z, p.visibility] for p in result.pose_landmarks.landmark], dtype=np.float32)

@@ -1,0 +1,53 @@
+"""How many people are visible at once, sampled through the clip."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .models import PersonDetector
+
+
+class PeopleCounter:
+    name = "people"
+    pixel_format = "rgb24"
+
+    def __init__(self, detector: PersonDetector, interval: float = 1.0, max_side: int = 640, levels: int = 1):
+        self.detector = detector
+        self.interval = interval
+        self.max_side = max_side
+        self.levels = levels
+        self.samples: list[tuple[float, int]] = []
+
+    def process(self, t: float, image: np.ndarray, shared: dict) -> None:
+        self.samples.append((t, len(self.detector.detect(image, levels=self.levels))))
+
+    def finish(self, duration: float) -> None:
+        pass
+
+    def most_at_once(self, min_share: float = 0.15, min_run: int = 3) -> int:
+        """The largest count that holds in at least ``min_share`` of the samples or in
+        ``min_run`` samples in a row: one odd frame is not a person, a recurring one is."""
+        counts = [c for _, c in self.samples]
+        if not counts:
+            return 0
+        best = 0
+        for c in range(1, max(counts) + 1):
+            hits = [x >= c for x in counts]
+            run = longest = 0
+            for h in hits:
+                run = run + 1 if h else 0
+                longest = max(longest, run)
+            if sum(hits) >= min_share * len(counts) or longest >= min(min_run, len(counts)):
+                best = c
+        return best
+
+    def spans_over(self, limit: int) -> list[list[float]]:
+        """[start, end] spans where more than ``limit`` people were counted."""
+        spans: list[list[float]] = []
+        for t, c in self.samples:
+            if c > limit:
+                if spans and t - spans[-1][1] <= self.interval * 1.5:
+                    spans[-1][1] = t
+                else:
+                    spans.append([t, t])
+        return [[round(a, 2), round(b + self.interval, 2)] for a, b in spans]

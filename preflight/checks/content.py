@@ -1,0 +1,225 @@
+"""Content checks: findings from the analysers, judged by the profile's content.* entries.
+
+These functions take the analysis results (``preflight.analysis.ImageContent`` /
+``VideoContent``) as plain data; they import no model and can be tested without one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..profile import Profile
+from ..report import Status
+from .base import Finding, failed, passed, warned
+
+# Checks that may never pass on these findings, whatever the profile's severity table says.
+ALWAYS_FAIL = {"image.person", "video.people", "video.cuts"}
+_WORDS = {"full": "full body", "upper": "upper body", "partial": "only part of the body", "none": "no person"}
+
+
+def _judge(profile: Profile, check_id: str, message: str, **kw) -> Finding:
+    """A problem found by ``check_id``: warn or fail as the profile says."""
+    severity = profile.value("content.severity").get(check_id, "warn")
+    if check_id in ALWAYS_FAIL or severity == "fail":
+        return failed(message, **kw)
+    return warned(message, **kw)
+
+
+def image_checks(content, profile: Profile) -> dict[str, Finding]:
+    min_area = profile.value("content.subject_min_area")
+    out: dict[str, Finding] = {}
+    n = content.people
+    if n == 1:
+        out["image.person"] = passed("one person", measured=n, limit=1)
+    elif n == 0:
+        out["image.person"] = _judge(profile, "image.person", "no person found", measured=0, limit=1)
+    else:
+        out["image.person"] = _judge(
+            profile, "image.person",
+            f"{n} people found: the model animates one character; crop to one person", measured=n, limit=1)
+    measured = {"body": content.body}
+    if content.body in ("full", "upper"):
+        out["image.body_visibility"] = passed(_WORDS[content.body] + " visible", measured=measured,
+                                              limit="upper or full body")
+    else:
+        out["image.body_visibility"] = _judge(
+            profile, "image.body_visibility",
+            f"{_WORDS[content.body]}: the model needs a clear upper or full body", measured=measured,
+            limit="upper or full body")
+    if content.posture is None:
+        out["image.upright"] = Finding(Status.SKIP, "no pose found: posture not measured")
+    else:
+        angle = round(content.torso_angle, 1)
+        measured = {"posture": content.posture, "torso_angle_deg": angle}
+        if content.posture == "upright":
+            out["image.upright"] = passed(f"upright (torso {angle}° from vertical)", measured=measured)
+        else:
+            out["image.upright"] = _judge(
+                profile, "image.upright",
+                f"{content.posture} (torso {angle}° from vertical): the model needs an upright character",
+                measured=measured)
+    area = round(content.subject_area, 3)
+    if content.body == "none":
+        out["image.subject_size"] = Finding(Status.SKIP, "no person: size not measured")
+    elif content.subject_area < min_area:
+        out["image.subject_size"] = _judge(
+            profile, "image.subject_size",
+            f"the person covers {area:.1%} of the image, under {min_area:.0%}: crop closer",
+            measured=area, limit=min_area)
+    else:
+        out["image.subject_size"] = passed(f"the person covers {area:.0%} of the image", measured=area,
+                                           limit=min_area)
+    return out
+
+
+def camera_class(rates: list[float], profile: Profile) -> tuple[str, float | None, float | None]:
+    """none / some / strong from the per-sample camera motion rates."""
+    thresholds = profile.value("content.camera_motion")
+    if not rates:
+        return "unknown", None, None
+    median = float(np.median(rates))
+    p90 = float(np.percentile(rates, 90))
+    if median >= thresholds["strong"]:
+        return "strong", median, p90
+    if median >= thresholds["some"] or p90 >= thresholds["strong"]:
+        return "some", median, p90
+    return "none", median, p90
+
+
+def usable_segment(content, profile: Profile) -> tuple[float, float, str | None]:
+    """The span the model will most likely use: it truncates at the first cut, transition or
+    strong camera movement (MC spec, How the model behaves)."""
+    events = [(t, "cut") for t in content.cuts.cuts]
+    events += [(t, "transition") for t in content.cuts.fades]
+    events += [(a, "dissolve") for a, _ in content.cuts.dissolves]
+    events += [(a, "strong camera movement") for a, _ in content.camera_spans]
+    events = sorted(e for e in events if e[0] > 0.5)  # something in the first half second is a lead-in
+    if not events:
+        return 0.0, content.duration, None
+    return 0.0, events[0][0], events[0][1]
+
+
+def video_checks(content, profile: Profile) -> dict[str, Finding]:
+    out: dict[str, Finding] = {}
+    min_area = profile.value("content.subject_min_area")
+    cuts = content.cuts
+    transitions = cuts.fades + [a for a, _ in cuts.dissolves]
+    times = sorted(cuts.cuts + transitions)
+    measured = {"cuts": cuts.cuts, "fades": cuts.fades, "dissolves": cuts.dissolves}
+    if times:
+        parts = []
+        if cuts.cuts:
+            parts.append(f"{len(cuts.cuts)} cut{'s' * (len(cuts.cuts) > 1)} at {', '.join(f'{t:g} s' for t in cuts.cuts)}")
+        if cuts.fades:
+            parts.append(f"fade{'s' * (len(cuts.fades) > 1)} at {', '.join(f'{t:g} s' for t in cuts.fades)}")
+        if cuts.dissolves:
+            parts.append("dissolve " + ", ".join(f"{a:g}-{b:g} s" for a, b in cuts.dissolves))
+        out["video.cuts"] = _judge(profile, "video.cuts",
+                                   "; ".join(parts) + ": the model truncates its output there; prep keeps the longest shot",
+                                   measured=measured, times=[*cuts.cuts, *cuts.fades, *cuts.dissolves])
+    else:
+        out["video.cuts"] = passed("no cuts or transitions", measured=measured)
+
+    n = content.people
+    measured = {"most_at_once": n, "samples": len(content.people_samples)}
+    if n == 1:
+        out["video.people"] = passed("one person", measured=measured, limit=1)
+    elif n == 0:
+        out["video.people"] = _judge(profile, "video.people", "no person found", measured=measured, limit=1)
+    else:
+        spans = ", ".join(f"{a:g}-{b:g} s" for a, b in content.several_spans)
+        out["video.people"] = _judge(
+            profile, "video.people",
+            f"up to {n} people at once ({spans}): the model follows whoever fills most of the frame",
+            measured=measured, limit=1, times=content.several_spans)
+
+    shares = content.body_shares
+    visible = shares.get("upper", 0) + shares.get("full", 0)
+    limits = profile.value("content.body_min_share")
+    measured = {"upper_or_full_share": round(visible, 3), "shares": shares, "dominant": content.body}
+    text = f"upper or full body visible {visible:.0%} of the time (mostly {_WORDS[content.body]})"
+    if n == 0 and visible == 0:
+        out["video.body_visibility"] = Finding(Status.SKIP, "no person: body visibility not measured")
+    elif visible < limits["fail"]:
+        out["video.body_visibility"] = failed(text, measured=measured, limit=limits)
+    elif visible < limits["warn"]:
+        out["video.body_visibility"] = _judge(profile, "video.body_visibility", text, measured=measured,
+                                              limit=limits)
+    else:
+        out["video.body_visibility"] = passed(text, measured=measured, limit=limits)
+
+    if content.not_upright_spans:
+        spans = ", ".join(f"{a:g}-{b:g} s" for a, b in content.not_upright_spans)
+        out["video.upright"] = _judge(profile, "video.upright", f"not upright at {spans}",
+                                      times=content.not_upright_spans)
+    elif content.body == "none":
+        out["video.upright"] = Finding(Status.SKIP, "no person: posture not measured")
+    else:
+        out["video.upright"] = passed("upright throughout")
+
+    kind, median, p90 = camera_class(content.camera_rates, profile)
+    thresholds = profile.value("content.camera_motion")
+    measured = {"class": kind, "median": None if median is None else round(median, 4),
+                "p90": None if p90 is None else round(p90, 4)}
+    if kind == "unknown":
+        out["video.camera_motion"] = Finding(Status.SKIP, "too little texture to measure camera movement",
+                                             measured=measured)
+    elif kind == "none":
+        out["video.camera_motion"] = passed(f"steady camera ({median:.1%} of the frame per second)",
+                                            measured=measured, limit=thresholds)
+    elif kind == "some":
+        out["video.camera_motion"] = warned(
+            f"some camera movement ({median:.1%} of the frame per second, peaks {p90:.1%})",
+            measured=measured, limit=thresholds, times=content.camera_spans)
+    else:
+        out["video.camera_motion"] = _judge(
+            profile, "video.camera_motion",
+            f"strong camera movement ({median:.1%} of the frame per second): the model truncates at it",
+            measured=measured, limit=thresholds, times=content.camera_spans)
+
+    speed_limit = profile.value("content.fast_limb_speed")
+    measured = {"limb_speed_p90": None if content.limb_speed_p90 is None else round(content.limb_speed_p90, 2)}
+    if content.fast_spans:
+        spans = ", ".join(f"{a:g}-{b:g} s" for a, b in content.fast_spans)
+        out["video.fast_motion"] = _judge(profile, "video.fast_motion",
+                                          f"limbs move faster than {speed_limit:g} torso lengths per second at {spans}",
+                                          measured=measured, limit=speed_limit, times=content.fast_spans)
+    elif content.limb_speed_p90 is None:
+        out["video.fast_motion"] = Finding(Status.SKIP, "limbs not seen: speed not measured")
+    else:
+        out["video.fast_motion"] = passed(f"limb speed within {speed_limit:g} torso lengths per second",
+                                          measured=measured, limit=speed_limit)
+
+    area = round(content.subject_area, 3)
+    if content.body == "none":
+        out["video.subject_size"] = Finding(Status.SKIP, "no person: size not measured")
+    elif content.subject_area < min_area:
+        out["video.subject_size"] = _judge(profile, "video.subject_size",
+                                           f"the person covers {area:.1%} of the frame, under {min_area:.0%}",
+                                           measured=area, limit=min_area)
+    else:
+        out["video.subject_size"] = passed(f"the person covers {area:.0%} of the frame", measured=area,
+                                           limit=min_area)
+
+    start, end, reason = usable_segment(content, profile)
+    measured = {"start": start, "end": round(end, 3), "seconds": round(end - start, 3)}
+    if reason:
+        out["video.usable_segment"] = _judge(
+            profile, "video.usable_segment",
+            f"the model will most likely use {start:g}-{end:g} s only ({reason} at {end:g} s); "
+            "the cost estimate counts that span", measured=measured, times=[[start, round(end, 3)]])
+    else:
+        out["video.usable_segment"] = passed(f"the whole clip is usable (0-{end:.2f} s)", measured=measured)
+    return out
+
+
+def pair_framing(image_body: str, video_body: str, profile: Profile) -> Finding:
+    measured = {"image": image_body, "video": video_body}
+    framed = {"upper", "full"}
+    if image_body in framed and video_body in framed and image_body != video_body:
+        return _judge(profile, "pair.framing",
+                      f"the image shows the {_WORDS[image_body]} but the video the {_WORDS[video_body]}: "
+                      "the model handles mismatched framing badly", measured=measured)
+    if image_body not in framed or video_body not in framed:
+        return Finding(Status.SKIP, "framing not compared: a body is not visible in one input", measured=measured)
+    return passed(f"both show the {_WORDS[image_body]}", measured=measured)
