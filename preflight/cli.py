@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import traceback
@@ -83,13 +84,50 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
 
     from .api import check, check_files
 
-    if files:
-        report = check_files(files, request=request, metadata_only=metadata_only, profile=profile)
-    else:
-        report = check(image, video, request=request, metadata_only=metadata_only, profile=profile)
+    with _progress_bar(enabled=fmt == "text" and not metadata_only) as progress:
+        if files:
+            report = check_files(files, request=request, metadata_only=metadata_only, profile=profile,
+                                 progress=progress)
+        else:
+            report = check(image, video, request=request, metadata_only=metadata_only, profile=profile,
+                           progress=progress)
     color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     click.echo(render(report, fmt, color=color))
     sys.exit(report.exit_code(strict))
+
+
+# Videos shorter than this are analysed too quickly for a progress bar to help.
+_PROGRESS_MIN_SECONDS = 5.0
+
+
+@contextlib.contextmanager
+def _progress_bar(enabled: bool):
+    """A progress callback drawing on the terminal, or None when stderr is not a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    # Native model code writes to fd 2 while it runs and that output is held back; the bar
+    # draws on its own duplicate of the terminal so it stays visible.
+    terminal = os.fdopen(os.dup(2), "w", buffering=1)
+    bar = Progress(TextColumn("analysing {task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                   TimeRemainingColumn(), console=Console(file=terminal), transient=True)
+    tasks: dict[str, int] = {}
+
+    def update(path: str, done: float, total: float) -> None:
+        if total < _PROGRESS_MIN_SECONDS:
+            return
+        if path not in tasks:
+            tasks[path] = bar.add_task(os.path.basename(path), total=total)
+        bar.update(tasks[path], completed=done)
+
+    try:
+        with bar:
+            yield update
+    finally:
+        terminal.close()
 
 
 def main() -> None:

@@ -30,6 +30,9 @@ class CutSettings:
     dissolve_span_s: float = 0.8  # frames this far apart are compared for dissolves
     dissolve_hist: float = 0.5  # histogram distance (0-1) that marks a dissolve
     dissolve_step_share: float = 0.35  # no single step may carry more than this share of it
+    dissolve_run_s: tuple[float, float] = (0.3, 4.0)  # length of a run of change between still shots
+    # Between two still shots the structure itself is evidence, so less colour change is needed.
+    dissolve_run_hist: float = 0.35
 
 
 @dataclass
@@ -124,7 +127,15 @@ class CutDetector:
         cut_times = self.result.cuts
         frame = 2 / max(len(self.times) / max(duration, 1e-6), 1.0)
         self.result.fades = [f for f in self._fades() if all(abs(f - c) > frame for c in cut_times)]
-        self.result.dissolves = self._dissolves({i for i, _ in cuts})
+        cut_frames = {i for i, _ in cuts}
+        spans = self._dissolves(cut_frames) + self._dissolve_runs(cut_frames)
+        merged: list[list[float]] = []
+        for a, b in sorted(spans):
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        self.result.dissolves = merged
 
     def _fades(self) -> list[float]:
         s = self.settings
@@ -149,6 +160,33 @@ class CutDetector:
                     fades.append(round(self.times[j + 1], 3))
             i = j + 1
         return fades
+
+    def _dissolve_runs(self, cut_frames: set[int]) -> list[list[float]]:
+        """A run of changing frames between two still stretches, whose ends differ in colour
+        distribution though no single step does much: one shot melting into another."""
+        s = self.settings
+        n = len(self.times)
+        active = [i > 0 and self.scores[i] >= s.duplicate_level for i in range(n)]
+        spans = []
+        i = 1
+        while i < n:
+            if not active[i]:
+                i += 1
+                continue
+            j = i
+            while j + 1 < n and (active[j + 1] or (j + 2 < n and active[j + 2])):  # bridge one still frame
+                j += 1
+            before, after = i - 1, min(j + 1, n - 1)
+            length = self.times[after] - self.times[before]
+            if (s.dissolve_run_s[0] <= length <= s.dissolve_run_s[1] and after < n - 1 and before > 0
+                    and not any(k in cut_frames for k in range(i, j + 1))
+                    and min(self.brightness[before:after + 1]) >= 2 * s.dark_level):
+                distance = 0.5 * float(np.abs(self.hists[after] - self.hists[before]).sum())
+                steps = [0.5 * float(np.abs(self.hists[k] - self.hists[k - 1]).sum()) for k in range(i, after + 1)]
+                if distance >= s.dissolve_run_hist and max(steps) <= s.dissolve_step_share * distance:
+                    spans.append([round(self.times[before], 3), round(self.times[after], 3)])
+            i = j + 1
+        return spans
 
     def _dissolves(self, cut_frames: set[int]) -> list[list[float]]:
         """Windows where the colour distribution changes a lot, but gradually."""

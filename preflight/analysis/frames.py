@@ -53,7 +53,6 @@ def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
                progress: Callable[[float, float], None] | None = None) -> DecodeStats:
     """Decode ``path`` once and hand frames to every analyser that wants them."""
     import av
-    import cv2
 
     stats = DecodeStats()
     next_due = {a.name: 0.0 for a in analysers}
@@ -65,7 +64,6 @@ def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
             container.duration / 1_000_000 if container.duration else 0.0)
         stats.frame_rate = float(stream.average_rate or stream.guessed_rate or 0) or 0.0
         first_pts = None
-        quarter = abs(rotation) % 180 == 90
         for frame in container.decode(stream):
             if frame.pts is None:
                 continue
@@ -81,27 +79,19 @@ def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
             wanting = [a for a in analysers if t + 1e-6 >= next_due[a.name]]
             if not wanting:
                 continue
-            biggest = max(a.max_side for a in wanting)
-            w, h = _scaled_size(frame.width, frame.height, biggest)
-            rgb = _upright(frame.reformat(width=w, height=h, format="rgb24", interpolation="AREA").to_ndarray(),
-                           rotation)
-            stats.frames_converted += 1
-            resized: dict[tuple[int, str], np.ndarray] = {}
+            converted: dict[tuple[int, str], np.ndarray] = {}
             shared: dict = {}
             for a in wanting:
                 key = (a.max_side, a.pixel_format)
-                image = resized.get(key)
+                image = converted.get(key)
                 if image is None:
-                    image = rgb
-                    if a.max_side < biggest:
-                        # Sized from the source frame, so an analyser always gets the same size.
-                        sw, sh = _scaled_size(frame.width, frame.height, a.max_side)
-                        if quarter:
-                            sw, sh = sh, sw
-                        image = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
-                    if a.pixel_format == "gray":
-                        image = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-                    resized[key] = image
+                    # Always straight from the decoded frame with the same scaler, so an analyser
+                    # comparing consecutive frames never sees a difference made by the conversion.
+                    w, h = _scaled_size(frame.width, frame.height, a.max_side)
+                    image = _upright(frame.reformat(width=w, height=h, format=a.pixel_format,
+                                                    interpolation="AREA").to_ndarray(), rotation)
+                    converted[key] = image
+                    stats.frames_converted += 1
                 a.process(t, image, shared)
                 next_due[a.name] = (next_due[a.name] + a.interval) if a.interval else 0.0
                 if a.interval and next_due[a.name] <= t:  # fell behind (VFR gap): realign

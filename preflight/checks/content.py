@@ -93,7 +93,7 @@ def usable_segment(content, profile: Profile) -> tuple[float, float, str | None]
     events += [(t, "transition") for t in content.cuts.fades]
     events += [(a, "dissolve") for a, _ in content.cuts.dissolves]
     events += [(a, "strong camera movement") for a, _ in content.camera_spans]
-    events = sorted(e for e in events if e[0] > 0.5)  # something in the first half second is a lead-in
+    events = sorted(events)
     if not events:
         return 0.0, content.duration, None
     return 0.0, events[0][0], events[0][1]
