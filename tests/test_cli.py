@@ -15,19 +15,24 @@ REQUIRED_IDS = {
     "request": {"request.quality", "request.orientation", "request.prompt", "request.element_list",
                 "request.callback_url"},
 }
+CONTENT_IDS = {"image.person", "image.body_visibility", "image.upright", "image.subject_size", "video.cuts",
+               "video.people", "video.body_visibility", "video.camera_motion", "video.fast_motion",
+               "video.subject_size", "video.usable_segment", "pair.framing"}
 
 
 def test_good_pair_passes_with_exit_0_and_json_shape(fx):
-    result = run_cli("--image", fx / "image" / "ok_portrait.jpg", "--video", fx / "video" / "ok_portrait_audio.mp4",
+    result = run_cli("--image", fx / "image" / "person_upper.png", "--video", fx / "video" / "person_steady.mp4",
                      "--format", "json")
     assert result.code == 0, result.stdout
+    assert result.stderr == ""  # no model chatter on stderr
     report = result.json()
     assert report["ok"] is True
     ids = {c["id"] for c in report["checks"]}
     for group in REQUIRED_IDS.values():
         assert group <= ids
+    assert CONTENT_IDS <= ids
     for c in report["checks"]:
-        assert c["subject"] in ("image", "video", "request")
+        assert c["subject"] in ("image", "video", "request", "pair")
         assert c["status"] in ("pass", "warn", "fail", "skip")
         assert isinstance(c["message"], str) and c["message"]
     numeric = next(c for c in report["checks"] if c["id"] == "video.file_size")
@@ -35,9 +40,9 @@ def test_good_pair_passes_with_exit_0_and_json_shape(fx):
 
 
 def test_failure_exits_1_and_strict_fails_on_warnings(fx):
-    bad = run_cli("--video", fx / "video" / "dur_10.2s.mp4", "--no-keep-sound")
+    bad = run_cli("--video", fx / "video" / "dur_10.2s.mp4", "--no-keep-sound", "--metadata-only")
     assert bad.code == 1 and "FAIL" in bad.stdout
-    warned_only = ["--image", fx / "image" / "png_named.jpg"]
+    warned_only = ["--image", fx / "image" / "png_named.jpg", "--metadata-only"]
     assert run_cli(*warned_only).code == 0
     assert run_cli(*warned_only, "--strict").code == 1
 
@@ -60,7 +65,7 @@ def test_default_orientation_is_stated_in_text_report(fx):
 
 def test_bare_files_are_told_apart_by_content(fx):
     result = run_cli(fx / "image" / "png_named.jpg", fx / "video" / "png_named.mp4", fx / "video" / "ok.mov",
-                     "--format", "json")
+                     "--format", "json", "--metadata-only")
     report = result.json()
     roles = {i["path"].rsplit("/", 1)[-1]: i["role"] for i in report["inputs"]}
     assert roles == {"png_named.jpg": "image", "png_named.mp4": "image", "ok.mov": "video"}
@@ -97,7 +102,8 @@ def test_metadata_only_imports_no_vision_libraries(fx):
 
 
 def test_cost_estimate_in_json(fx):
-    report = run_cli("--video", fx / "video" / "dur_10.2s.mp4", "--orientation", "image", "--format", "json").json()
+    report = run_cli("--video", fx / "video" / "dur_10.2s.mp4", "--orientation", "image", "--format", "json",
+                     "--metadata-only").json()
     cost = report["cost"]
     assert cost["billed_seconds"] == 10 and cost["quality"] == "720p"
     assert cost["credits"] == round(8.1648 * 10, 4)

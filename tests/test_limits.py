@@ -60,7 +60,7 @@ VIDEO_EDGES = [
 
 @pytest.mark.parametrize("name,check_id,expected", IMAGE_EDGES)
 def test_image_limit(fx, name, check_id, expected):
-    report = check(image=fx / "image" / name)
+    report = check(image=fx / "image" / name, metadata_only=True)
     found = report.get(check_id)
     assert found.status is expected, found.message
     assert report.ok is (expected is not F)
@@ -74,7 +74,7 @@ def test_video_limit(fx, name, orientation, check_id, expected):
 
 
 def test_failed_limits_report_measured_and_limit(fx):
-    report = check(image=fx / "image" / "side_299.png", video=fx / "video" / "dur_10.2s.mp4")
+    report = check(image=fx / "image" / "side_299.png", video=fx / "video" / "dur_10.2s.mp4", metadata_only=True)
     dims = report.get("image.dimensions")
     assert dims.measured == {"width": 299, "height": 600, "exif_orientation": None}
     assert dims.limit == {"min_side": 300, "max_side": 65536}
@@ -93,7 +93,7 @@ def test_size_messages_say_which_reading(fx):
 
 
 def test_exif_rotation_is_applied_to_image_size(fx):
-    report = check(image=fx / "image" / "exif_rotated.jpg")
+    report = check(image=fx / "image" / "exif_rotated.jpg", metadata_only=True)
     dims = report.get("image.dimensions")
     assert (dims.measured["width"], dims.measured["height"]) == (720, 1280)  # stored 1280x720
     assert dims.measured["exif_orientation"] == 6
@@ -109,9 +109,9 @@ def test_rotation_metadata_is_applied_to_video_size(fx):
 
 def test_audio_warning_follows_keep_sound(fx):
     silent = fx / "video" / "ok_landscape.mp4"
-    assert check(video=silent).get("video.audio").status is W  # keep_sound defaults to on
-    assert check(video=silent, keep_sound=False).get("video.audio").status is P
-    with_audio = check(video=fx / "video" / "ok_portrait_audio.mp4").get("video.audio")
+    assert check(video=silent, metadata_only=True).get("video.audio").status is W  # keep_sound defaults to on
+    assert check(video=silent, keep_sound=False, metadata_only=True).get("video.audio").status is P
+    with_audio = check(video=fx / "video" / "ok_portrait_audio.mp4", metadata_only=True).get("video.audio")
     assert with_audio.status is P and "aac" in with_audio.message
 
 

@@ -19,6 +19,9 @@ from .pose_track import PoseTracker
 
 # Images are analysed at this size: enough for small people in tiles, cheap for the models.
 IMAGE_MAX_SIDE = 1280
+# The person detector alone mistakes some patterns and animals for people; in a video, someone
+# counts only if the pose model also finds a body in at least this share of its samples.
+POSE_CONFIRMS_SHARE = 0.1
 
 
 @dataclass
@@ -121,11 +124,12 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
     not_upright = _spans([(s.t, s.posture is not None and s.posture != "upright") for s in pose.samples],
                          pose.interval)
     areas = [s.area for s in with_person]
+    confirmed = len(with_person) >= POSE_CONFIRMS_SHARE * max(len(pose.samples), 1) and with_person
     return VideoContent(
         duration=stats.duration,
         cuts=cuts.result,
         people_samples=people.samples,
-        people=people.most_at_once(),
+        people=people.most_at_once() if confirmed else 0,
         several_spans=people.spans_over(1),
         body_shares=body_shares,
         body=body,

@@ -6,8 +6,6 @@ These functions take the analysis results (``preflight.analysis.ImageContent`` /
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..profile import Profile
 from ..report import Status
 from .base import Finding, failed, passed, warned
@@ -74,6 +72,8 @@ def image_checks(content, profile: Profile) -> dict[str, Finding]:
 
 def camera_class(rates: list[float], profile: Profile) -> tuple[str, float | None, float | None]:
     """none / some / strong from the per-sample camera motion rates."""
+    import numpy as np  # here, not at the top: the --metadata-only path must not load it
+
     thresholds = profile.value("content.camera_motion")
     if not rates:
         return "unknown", None, None
