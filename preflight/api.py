@@ -105,8 +105,10 @@ def _analyse(facts: FileFacts, role: str, profile: Profile, progress) -> tuple[o
             return analysis.analyse_image(load_image_rgb(facts.path, analysis.IMAGE_MAX_SIDE)), None
         thresholds = profile.value("content.camera_motion")
         report_progress = (lambda done, total: progress(facts.path, done, total)) if progress else None
+        readings = facts.video.durations()
         return analysis.analyse_video(
             facts.path, facts.video.rotation, strong_camera=thresholds["strong"],
+            duration_hint=max(readings.values()) if readings else None,
             fast_limb_speed=profile.value("content.fast_limb_speed"), progress=report_progress), None
 
 

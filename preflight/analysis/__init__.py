@@ -22,6 +22,7 @@ IMAGE_MAX_SIDE = 1280
 # The person detector alone mistakes some patterns and animals for people; in a video, someone
 # counts only if the pose model also finds a body in at least this share of its samples.
 POSE_CONFIRMS_SHARE = 0.1
+PEOPLE_SAMPLES = 15
 
 
 @dataclass
@@ -94,13 +95,16 @@ def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings()) -> I
 
 
 def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_speed: float,
-                  progress: Callable[[float, float], None] | None = None,
+                  duration_hint: float | None = None, progress: Callable[[float, float], None] | None = None,
                   settings: BodySettings = BodySettings()) -> VideoContent:
     """One decode pass through the clip feeding every analyser."""
     detector = PersonDetector()
     estimator = PoseEstimator(video=True)
     cuts = CutDetector()
-    people = PeopleCounter(detector, interval=1.0, max_side=960, levels=2)
+    # About PEOPLE_SAMPLES looks at the whole clip, at least one a second: counting is the
+    # most expensive analysis (up to ten detector runs a frame with tiles).
+    people_interval = max(1.0, (duration_hint or 0) / PEOPLE_SAMPLES)
+    people = PeopleCounter(detector, interval=people_interval, max_side=960, levels=2)
     pose = PoseTracker(estimator, interval=0.2, settings=settings)
     camera = CameraMotion(interval=0.2)
     try:

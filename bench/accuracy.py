@@ -1,0 +1,230 @@
+"""Content analysis against labels: the shared corpus and generated cases with known answers.
+
+    python bench/accuracy.py [--corpus ../shared/corpus] [--no-scenedetect]
+
+Prints, per file and in total, what each analysis found against the label, and for hard cuts
+the precision, recall and F1 of this project beside PySceneDetect's detect-content and
+detect-adaptive on the same files in the same run (a cut matches within 2 frames).
+
+PySceneDetect is a benchmark-only dependency: `make bench` installs it with --no-deps, because
+its wheel requires opencv-python, which would overwrite the cv2 of opencv-contrib-python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "fixtures"))
+
+from preflight.analysis.models import native_stderr_captured  # noqa: E402
+from preflight.ffmpeg_binary import ffmpeg_exe  # noqa: E402
+from preflight.profile import load_profile  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+
+
+def concat_cuts_clip() -> tuple[Path, list[float]]:
+    """Four different synthetic scenes, 1.6 s each at 25 fps: hard cuts at 1.6, 3.2 and 4.8 s."""
+    path = OUT / "concat_cuts.mp4"
+    sources = ["testsrc2", "smptehdbars", "mandelbrot", "rgbtestsrc"]
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        args = []
+        for s in sources:
+            args += ["-f", "lavfi", "-t", "1.6", "-i", f"{s}=size=640x360:rate=25"]
+        graph = "".join(f"[{i}:v]format=yuv420p,setsar=1[v{i}];" for i in range(4)) + \
+            "".join(f"[v{i}]" for i in range(4)) + "concat=n=4:v=1[v]"
+        subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args, "-filter_complex", graph,
+                        "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", str(path)], check=True)
+    return path, [1.6, 3.2, 4.8]
+
+
+def labelled_files(corpus: Path | None) -> list[dict]:
+    """Corpus entries plus generated cases, each with the same label fields."""
+    import make_fixtures
+
+    entries = []
+    if corpus and (corpus / "manifest.json").is_file():
+        for e in json.loads((corpus / "manifest.json").read_text()):
+            e = dict(e, path=str(corpus / e["file"]), name=Path(e["file"]).name, source="corpus")
+            entries.append(e)
+    fx = make_fixtures.build(OUT / "fixtures")
+    generated = [
+        ("person_steady.mp4", dict(cuts=[], fade_transitions=[], people=1, body="upper", camera_motion="none")),
+        ("person_cut_2.0s.mp4", dict(cuts=[2.0], fade_transitions=[], people=1, body="upper", camera_motion="none")),
+        ("person_fade_2.0s.mp4", dict(cuts=[], fade_transitions=[2.0], people=1, body="upper", camera_motion="none")),
+        ("person_dissolve_1.5-2.5s.mp4", dict(cuts=[], fade_transitions=[2.0], people=1, body="upper",
+                                              camera_motion="none")),
+        ("people_pair.mp4", dict(cuts=[], fade_transitions=[], people=2, body="upper", camera_motion="none")),
+        ("pan_strong.mp4", dict(cuts=[], fade_transitions=[], camera_motion="strong")),
+    ]
+    for name, labels in generated:
+        entries.append(dict(labels, kind="video", path=str(fx / "video" / name), name=name, source="generated", fps=25))
+    for name, labels in [("person_upper.png", dict(people=1, body="upper", upright=True)),
+                         ("people_pair.png", dict(people=2, body="upper", upright=True)),
+                         ("person_upside_down.png", dict(people=1, body="upper", upright=False))]:
+        entries.append(dict(labels, kind="image", path=str(fx / "image" / name), name=name, source="generated"))
+    clip, cuts = concat_cuts_clip()
+    entries.append(dict(kind="video", path=str(clip), name=clip.name, source="generated", fps=25, cuts=cuts,
+                        fade_transitions=[]))
+    return entries
+
+
+def people_categories(label) -> set[str]:
+    text = str(label)
+    if text.startswith("0-2"):
+        return {"none", "one", "several"}
+    if text.startswith("1-2"):
+        return {"one", "several"}
+    n = int(text.split()[0].rstrip("+").split("-")[0])
+    return {"none"} if n == 0 else {"one"} if n == 1 else {"several"}
+
+
+def category(n: int) -> str:
+    return "none" if n == 0 else "one" if n == 1 else "several"
+
+
+def match(found: list[float], truth: list[float], tolerance: float) -> tuple[int, int, int]:
+    """True positives, false positives, false negatives; each truth matched at most once."""
+    remaining = list(truth)
+    tp = 0
+    for t in found:
+        near = [x for x in remaining if abs(x - t) <= tolerance]
+        if near:
+            remaining.remove(min(near, key=lambda x: abs(x - t)))
+            tp += 1
+    return tp, len(found) - tp, len(remaining)
+
+
+def prf(tp: int, fp: int, fn: int) -> str:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return f"P {p:.3f}  R {r:.3f}  F1 {f:.3f}  (tp {tp}, fp {fp}, fn {fn})"
+
+
+def scenedetect_cuts(path: str) -> dict[str, list[float]]:
+    from scenedetect import AdaptiveDetector, ContentDetector, SceneManager, open_video
+
+    found = {}
+    for name, detector in (("detect-content", ContentDetector), ("detect-adaptive", AdaptiveDetector)):
+        video = open_video(path, backend="pyav")
+        manager = SceneManager()
+        manager.add_detector(detector())
+        manager.detect_scenes(video)
+        found[name] = [round(scene[0].seconds, 3) for scene in manager.get_scene_list()[1:]]
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--no-scenedetect", action="store_true")
+    args = parser.parse_args()
+    use_sd = not args.no_scenedetect
+    if use_sd:
+        try:
+            import scenedetect  # noqa: F401
+        except ImportError:
+            sys.exit("PySceneDetect is not installed: run `make bench`, or pass --no-scenedetect")
+
+    from preflight import analysis
+    from preflight.analysis.load import load_image_rgb
+    from preflight.checks.content import camera_class
+    from preflight.probe import probe_file
+
+    profile = load_profile()
+    camera = profile.value("content.camera_motion")
+    fast_speed = profile.value("content.fast_limb_speed")
+    entries = labelled_files(args.corpus)
+    cut_totals = {k: [0, 0, 0] for k in ("preflight", "detect-content", "detect-adaptive")}
+    fade_total = [0, 0, 0]
+    score = {k: [0, 0] for k in ("people", "body", "upright", "camera", "fast")}
+    wrong: dict[str, list[str]] = {k: [] for k in score}
+
+    def tally(key: str, ok: bool, name: str, detail: str) -> str:
+        score[key][0] += ok
+        score[key][1] += 1
+        if not ok:
+            wrong[key].append(f"{name} ({detail})")
+        return "ok" if ok else "WRONG"
+
+    print(f"{'file':<52} {'what':<8} found vs label")
+    started = time.perf_counter()
+    for e in entries:
+        name = e["name"][:50]
+        if e["kind"] == "image":
+            if e["name"].endswith(".heic"):
+                continue
+            with native_stderr_captured():
+                content = analysis.analyse_image(load_image_rgb(e["path"], analysis.IMAGE_MAX_SIDE))
+            label = e["people"]
+            verdict = tally("people", category(content.people) in people_categories(label), name,
+                            f"{content.people} vs {label}")
+            print(f"{name:<52} people   {content.people} vs {label!s:.20}: {verdict}")
+            if e.get("body") not in (None, "none"):
+                verdict = tally("body", content.body == e["body"], name, f"{content.body} vs {e['body']}")
+                print(f"{'':<52} body     {content.body} vs {e['body']}: {verdict}")
+            if isinstance(e.get("upright"), bool):
+                got = content.posture == "upright"
+                print(f"{'':<52} upright  {content.posture} vs {e['upright']}: "
+                      f"{tally('upright', got == e['upright'], name, str(content.posture))}")
+            continue
+        facts = probe_file(e["path"], verify_pixels=False)
+        rotation = facts.video.rotation if facts.video else 0
+        with native_stderr_captured():
+            content = analysis.analyse_video(e["path"], rotation, strong_camera=camera["strong"],
+                                             fast_limb_speed=fast_speed)
+        fps = e.get("fps") or (facts.video.frame_rate if facts.video else 25) or 25
+        tolerance = 2 / fps
+        truth_cuts = e.get("cuts") or []
+        results = {"preflight": content.cuts.cuts}
+        if use_sd:
+            results.update(scenedetect_cuts(e["path"]))
+        line = []
+        for k, found in results.items():
+            tp, fp, fn = match(found, truth_cuts, tolerance)
+            for i, v in enumerate((tp, fp, fn)):
+                cut_totals[k][i] += v
+            line.append(f"{k} {found}")
+        print(f"{name:<52} cuts     label {truth_cuts} | " + " | ".join(line))
+        truth_fades = e.get("fade_transitions") or []
+        tp, fp, fn = match(content.cuts.transitions, truth_fades, 0.5)
+        for i, v in enumerate((tp, fp, fn)):
+            fade_total[i] += v
+        if truth_fades or content.cuts.transitions:
+            print(f"{'':<52} gradual  {content.cuts.transitions} vs {truth_fades}")
+        if e.get("people") is not None:
+            truth = people_categories(e["people"])
+            print(f"{'':<52} people   {content.people} vs {e['people']!s:.24}: "
+                  f"{tally('people', category(content.people) in truth, name, str(content.people))}")
+        if e.get("body") not in (None, "none"):
+            print(f"{'':<52} body     {content.body} vs {e['body']}: "
+                  f"{tally('body', content.body == e['body'], name, content.body)}")
+        if e.get("camera_motion"):
+            kind, median, p90 = camera_class(content.camera_rates, profile)
+            print(f"{'':<52} camera   {kind} (median {median if median is None else round(median, 3)}) vs "
+                  f"{e['camera_motion']}: {tally('camera', kind == e['camera_motion'], name, kind)}")
+        if isinstance(e.get("fast_motion"), bool) and content.body != "none":
+            got = bool(content.fast_spans)
+            print(f"{'':<52} fast     {got} (p90 {content.limb_speed_p90}) vs {e['fast_motion']}: "
+                  f"{tally('fast', got == e['fast_motion'], name, str(got))}")
+    print(f"\nran in {time.perf_counter() - started:.0f} s over {len(entries)} files")
+    print("\nHard cuts (match within 2 frames):")
+    for k, (tp, fp, fn) in cut_totals.items():
+        if k == "preflight" or use_sd:
+            print(f"  {k:<16} {prf(tp, fp, fn)}")
+    print(f"Gradual transitions, preflight (match within 0.5 s): {prf(*fade_total)}")
+    for key, (ok, total) in score.items():
+        print(f"{key:<8} {ok}/{total} right" + (f"; wrong: {'; '.join(wrong[key])}" if wrong[key] else ""))
+
+
+if __name__ == "__main__":
+    main()
