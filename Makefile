@@ -22,16 +22,24 @@ fixtures: $(STAMP)
 	$(PY) fixtures/make_fixtures.py --out $(FIXTURES)
 
 demo: fixtures
-	@echo; echo "== A pair that passes every documented limit =="
-	$(VENV)/bin/preflight --image $(FIXTURES)/image/ok_portrait.jpg --video $(FIXTURES)/video/ok_portrait_audio.mp4 --prompt "A dancer on a stage"
+	@echo; echo "== A pair that passes every check: one person, upper body in both, steady clip =="
+	$(VENV)/bin/preflight --image $(FIXTURES)/image/person_upper.png --video $(FIXTURES)/video/person_steady.mp4 --prompt "An astronaut waving"
 	@echo; echo "== A pair that breaks several (exit code 1 is expected) =="
-	-$(VENV)/bin/preflight --image $(FIXTURES)/image/side_299.png --video $(FIXTURES)/video/dur_10.2s.mp4 --callback-url http://127.0.0.1/hook
+	-$(VENV)/bin/preflight --image $(FIXTURES)/image/people_pair.png --video $(FIXTURES)/video/person_cut_2.0s.mp4 --callback-url http://127.0.0.1/hook
+	@echo; echo "== Only the documented limits, no decoding: a 299 px image and a 10.2 s clip =="
+	-$(VENV)/bin/preflight --metadata-only --image $(FIXTURES)/image/side_299.png --video $(FIXTURES)/video/dur_10.2s.mp4
 
 test: $(STAMP)
 	$(PY) -m pytest
 
+# PySceneDetect is compared against in bench/accuracy.py and bench/speed.py. Its wheel requires
+# opencv-python, which would overwrite opencv-contrib-python's cv2: install it without deps.
 bench: fixtures
+	$(PY) -m pip install --quiet --no-deps "scenedetect==0.7.2"
+	$(PY) -m pip install --quiet tqdm platformdirs
 	$(PY) bench/metadata_speed.py
+	$(PY) bench/speed.py
+	$(PY) bench/accuracy.py
 
 clean:
 	rm -rf $(VENV) $(FIXTURES) build *.egg-info
