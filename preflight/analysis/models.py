@@ -156,15 +156,19 @@ def _cut_by_tile(b: PersonBox, x0: int, y0: int, side: int, width: int, height: 
 
 
 def _tile_sides(width: int, height: int, levels: int) -> list[int]:
-    sides = []
+    """Tile sides per level. A level whose tiles are not clearly smaller than the previous
+    level's (or the frame's short side) would see the same people at the same scale: skipped."""
     short, long_side = min(width, height), max(width, height)
-    if levels >= 1 and long_side > 1.2 * short:
-        sides.append(short)
-    for level in range(2, levels + 1):
-        side = long_side >> (level - 1)
-        if side >= 224:  # the detector's own input size: smaller tiles add nothing
-            sides.append(min(short, side))
-    return sorted(set(sides), reverse=True)
+    sides = []
+    previous = long_side  # the whole frame, letterboxed to a square
+    for level in range(1, levels + 1):
+        side = short if level == 1 else min(short, long_side >> (level - 1))
+        if side < 224:  # the detector's own input size: smaller tiles add nothing
+            break
+        if side <= 0.8 * previous:
+            sides.append(side)
+            previous = side
+    return sides
 
 
 def _tile_origins(width: int, height: int, side: int) -> list[tuple[int, int]]:
