@@ -34,7 +34,7 @@ class Analyser(Protocol):
 @dataclass
 class DecodeStats:
     frames_decoded: int = 0
-    frames_converted: int = 0
+    frames_sampled: int = 0  # frames handed to the model-driven analysers
     duration: float = 0.0
     frame_rate: float = 0.0
     frame_times: list[float] = field(default_factory=list)
@@ -75,23 +75,38 @@ class _Worker:
                 return
             if self.error is not None:
                 continue  # drain: the main thread reports the first error
-            t, work, shared = job
+            t, frame, analysers, rotation = job
             try:
-                for analyser, image in work:
-                    analyser.process(t, image, shared)
+                converted: dict = {}
+                shared: dict = {}
+                for analyser in analysers:
+                    analyser.process(t, _convert(frame, analyser, rotation, converted), shared)
             except BaseException as exc:  # handed to the main thread
                 self.error = exc
 
-    def submit(self, t: float, work: list, shared: dict) -> None:
+    def submit(self, t: float, frame, analysers: list, rotation: int) -> None:
         if self.error is not None:
             raise self.error
-        self.jobs.put((t, work, shared))
+        self.jobs.put((t, frame, analysers, rotation))
 
     def close(self) -> None:
         self.jobs.put(None)
         self.thread.join()
         if self.error is not None:
             raise self.error
+
+
+def _convert(frame, analyser: Analyser, rotation: int, cache: dict) -> np.ndarray:
+    """The frame as ``analyser`` wants it: always straight from the decoded frame with the same
+    scaler, so an analyser comparing frames never sees a difference made by the conversion."""
+    key = (analyser.max_side, analyser.pixel_format)
+    image = cache.get(key)
+    if image is None:
+        w, h = _scaled_size(frame.width, frame.height, analyser.max_side)
+        image = _upright(frame.reformat(width=w, height=h, format=analyser.pixel_format,
+                                        interpolation="AREA").to_ndarray(), rotation)
+        cache[key] = image
+    return image
 
 
 def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
@@ -136,29 +151,20 @@ def _decode_loop(path, analysers, rotation, progress, stats, next_due, worker) -
             wanting = [a for a in analysers if t + 1e-6 >= next_due[a.name]]
             if not wanting:
                 continue
-            converted: dict[tuple[int, str], np.ndarray] = {}
-            shared: dict = {}
+            converted: dict = {}
             sampled = []
             for a in wanting:
-                key = (a.max_side, a.pixel_format)
-                image = converted.get(key)
-                if image is None:
-                    # Always straight from the decoded frame with the same scaler, so an analyser
-                    # comparing consecutive frames never sees a difference made by the conversion.
-                    w, h = _scaled_size(frame.width, frame.height, a.max_side)
-                    image = _upright(frame.reformat(width=w, height=h, format=a.pixel_format,
-                                                    interpolation="AREA").to_ndarray(), rotation)
-                    converted[key] = image
-                    stats.frames_converted += 1
                 if a.interval:
-                    sampled.append((a, image))
+                    # Converted on the worker too: scaling overlaps decoding as inference does.
+                    sampled.append(a)
                     next_due[a.name] += a.interval
                     if next_due[a.name] <= t:  # fell behind (VFR gap): realign
                         next_due[a.name] = t + a.interval
                 else:
-                    a.process(t, image, shared)
+                    a.process(t, _convert(frame, a, rotation, converted), {})
             if sampled:
-                worker.submit(t, sampled, shared)
+                worker.submit(t, frame, sampled, rotation)
+                stats.frames_sampled += 1
             if progress and total:
                 progress(min(t, total), total)
         if stats.frame_times:
