@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "fixtures"))
 
+from corpus_labels import category, people_categories  # noqa: E402
 from preflight.analysis.models import native_stderr_captured  # noqa: E402
 from preflight.ffmpeg_binary import ffmpeg_exe  # noqa: E402
 from preflight.profile import load_profile  # noqa: E402
@@ -75,20 +76,6 @@ def labelled_files(corpus: Path | None) -> list[dict]:
     entries.append(dict(kind="video", path=str(clip), name=clip.name, source="generated", fps=25, cuts=cuts,
                         fade_transitions=[]))
     return entries
-
-
-def people_categories(label) -> set[str]:
-    text = str(label)
-    if text.startswith("0-2"):
-        return {"none", "one", "several"}
-    if text.startswith("1-2"):
-        return {"one", "several"}
-    n = int(text.split()[0].rstrip("+").split("-")[0])
-    return {"none"} if n == 0 else {"one"} if n == 1 else {"several"}
-
-
-def category(n: int) -> str:
-    return "none" if n == 0 else "one" if n == 1 else "several"
 
 
 def match(found: list[float], truth: list[float], tolerance: float) -> tuple[int, int, int]:

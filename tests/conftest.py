@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("PREFLIGHT_CORPUS", ROOT.parent / "shared" / "corpus"))
 
 sys.path.insert(0, str(ROOT / "fixtures"))
+sys.path.insert(0, str(ROOT / "bench"))
 import make_fixtures  # noqa: E402
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from corpus_labels import people_categories
 from preflight import Status, check
 
 P, W, F, S = Status.PASS, Status.WARN, Status.FAIL, Status.SKIP
@@ -107,21 +108,6 @@ def test_cuts_and_people_fail_even_if_the_profile_says_warn(people, tmp_path):
 
 # ----------------------------------------------------------------------------- the corpus
 
-def _category(label) -> set[str]:
-    """The manifest's people label as the gate's categories: none, one, several."""
-    text = str(label)
-    if text.startswith("0-2"):
-        return {"none", "one", "several"}
-    if text.startswith("1-2"):
-        return {"one", "several"}
-    n = int(text.split()[0].rstrip("+").split("-")[0])
-    return {"none"} if n == 0 else {"one"} if n == 1 else {"several"}
-
-
-def _found_category(n: int) -> str:
-    return "none" if n == 0 else "one" if n == 1 else "several"
-
-
 @pytest.mark.corpus
 def test_known_cuts_are_found_at_their_frames(corpus):
     for name in ("pyscenedetect__goldeneye-vfr-drop3.mp4", "pyscenedetect__counter.mp4"):
@@ -158,7 +144,7 @@ def test_framing_mismatch_between_full_body_image_and_upper_body_video(corpus):
 @pytest.mark.corpus
 def test_no_false_several_people_on_single_person_files(corpus):
     singles = [e for e in corpus.values()
-               if _category(e["people"]) == {"one"} and not e["file"].endswith((".gif", ".heic"))]
+               if people_categories(e["people"]) == {"one"} and not e["file"].endswith((".gif", ".heic"))]
     assert len(singles) >= 20
     wrong = []
     for e in singles:

@@ -81,6 +81,38 @@ def size_text(n: int) -> str:
     return f"{n:,} bytes ({n / 1e3:.1f} kB)"
 
 
+def accepted_format(ctx: Context, kind: str, measured) -> Finding | None:
+    """The file's format by content against the profile's ``{kind}.formats``; a name that does
+    not say what the content is, is a warning. ``kind`` is "image" or "video"."""
+    f = ctx.facts
+    if f.sniffed is None or f.sniffed.kind != kind:
+        return None
+    allowed = ctx.profile.value(f"{kind}.formats")
+    fmt = f.sniffed.format
+    if fmt not in allowed:
+        return failed(
+            f"{f.sniffed.label} is not accepted (only {', '.join(a.upper() for a in allowed)}); prep converts it",
+            measured=measured, limit=allowed,
+        )
+    mismatch = extension_mismatch(f.path, fmt, f.sniffed.label, ctx.profile.value(f"{kind}.extensions"))
+    if mismatch:
+        mismatch.measured = measured
+        return mismatch
+    brand = f" (brand {f.sniffed.brand.strip()})" if f.sniffed.brand else ""
+    return passed(f"{f.sniffed.label}{brand} by content", measured=measured, limit=allowed)
+
+
+def file_size_within(ctx: Context, key: str, remedy: str) -> Finding | None:
+    """The file's size in bytes against the profile's limit ``key``."""
+    size = ctx.facts.size
+    if size is None:
+        return None
+    limit = ctx.profile.limit(key)
+    if size > limit.value:
+        return failed(f"{size_text(size)} is over the limit ({limit.note}); {remedy}", measured=size, limit=limit.value)
+    return passed(f"{size_text(size)}; limit {limit.note}", measured=size, limit=limit.value)
+
+
 def extension_mismatch(path: str, fmt: str, label: str, extensions: dict[str, list[str]]) -> Finding | None:
     """A warning when a file's name does not say what its content is."""
     suffix = "." + path.rsplit(".", 1)[-1].lower() if "." in path.rsplit("/", 1)[-1] else ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .base import Context, extension_mismatch, failed, passed, register, size_text, skipped, warned
+from .base import Context, accepted_format, failed, file_size_within, passed, register, skipped, warned
 
 _ORIENTATION_WORDS = {
     2: "mirrored", 3: "turned 180°", 4: "flipped vertically", 5: "transposed",
@@ -25,18 +25,7 @@ def readable(ctx: Context):
 @register("image.format")
 def image_format(ctx: Context):
     f = ctx.facts
-    if f.sniffed is None or f.sniffed.kind != "image":
-        return None
-    allowed = ctx.profile.value("image.formats")
-    fmt = f.sniffed.format
-    if fmt not in allowed:
-        return failed(
-            f"{f.sniffed.label} is not accepted (only {', '.join(a.upper() for a in allowed)}); "
-            "prep converts it",
-            measured=fmt, limit=allowed,
-        )
-    mismatch = extension_mismatch(f.path, fmt, f.sniffed.label, ctx.profile.value("image.extensions"))
-    return mismatch or passed(f"{f.sniffed.label} by content", measured=fmt, limit=allowed)
+    return accepted_format(ctx, "image", f.sniffed.format if f.sniffed else None)
 
 
 @register("image.encoding")
@@ -61,16 +50,7 @@ def encoding(ctx: Context):
 
 @register("image.file_size")
 def file_size(ctx: Context):
-    f = ctx.facts
-    if f.size is None:
-        return None
-    limit = ctx.profile.limit("image.max_file_size")
-    if f.size > limit.value:
-        return failed(
-            f"{size_text(f.size)} is over the limit ({limit.note}); prep recompresses it",
-            measured=f.size, limit=limit.value,
-        )
-    return passed(f"{size_text(f.size)}; limit {limit.note}", measured=f.size, limit=limit.value)
+    return file_size_within(ctx, "image.max_file_size", "prep recompresses it")
 
 
 @register("image.dimensions")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Context, extension_mismatch, failed, passed, register, size_text, warned
+from .base import Context, accepted_format, failed, file_size_within, passed, register, warned
 
 # Float noise in container arithmetic (e.g. 10.000000001 s) must not turn a pass into a fail.
 _DURATION_EPSILON = 1e-6
@@ -20,37 +20,12 @@ def readable(ctx: Context):
 @register("video.container")
 def container(ctx: Context):
     f = ctx.facts
-    if f.sniffed is None or f.sniffed.kind != "video":
-        return None
-    allowed = ctx.profile.value("video.formats")
-    fmt = f.sniffed.format
-    measured = {"format": fmt, "brand": f.sniffed.brand}
-    if fmt not in allowed:
-        return failed(
-            f"{f.sniffed.label} is not accepted (only {', '.join(a.upper() for a in allowed)}); prep converts it",
-            measured=measured, limit=allowed,
-        )
-    mismatch = extension_mismatch(f.path, fmt, f.sniffed.label, ctx.profile.value("video.extensions"))
-    if mismatch:
-        mismatch.measured = measured
-        return mismatch
-    brand = f" (brand {f.sniffed.brand.strip()})" if f.sniffed.brand else ""
-    return passed(f"{f.sniffed.label}{brand} by content", measured=measured, limit=allowed)
+    return accepted_format(ctx, "video", {"format": f.sniffed.format, "brand": f.sniffed.brand} if f.sniffed else None)
 
 
 @register("video.file_size")
 def file_size(ctx: Context):
-    f = ctx.facts
-    if f.size is None:
-        return None
-    limit = ctx.profile.limit("video.max_file_size")
-    if f.size > limit.value:
-        return failed(
-            f"{size_text(f.size)} is over the limit ({limit.note}); "
-            "prep re-encodes it at a bitrate that fits",
-            measured=f.size, limit=limit.value,
-        )
-    return passed(f"{size_text(f.size)}; limit {limit.note}", measured=f.size, limit=limit.value)
+    return file_size_within(ctx, "video.max_file_size", "prep re-encodes it at a bitrate that fits")
 
 
 @register("video.dimensions")
