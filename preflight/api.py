@@ -165,6 +165,9 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
         report.checks.extend(_file_checks(facts, role, profile, resolved))
         content_checks, content = _content_checks(facts, role, profile, metadata_only, progress)
         report.checks.extend(content_checks)
+        report.facts[path] = facts
+        if content is not None:
+            report.analysis[path] = content
         if content is not None and role not in contents:
             contents[role] = content
         if facts.video is not None and video_seconds is None:

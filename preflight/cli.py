@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 import traceback
 
@@ -130,19 +131,23 @@ def _progress_bar(enabled: bool):
         terminal.close()
 
 
-def main() -> None:
-    """Entry point: usage errors exit 2 (click), bugs exit 3 with one line instead of a traceback."""
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def run_command(command: click.Command, name: str) -> None:
+    """Run a click command with the exit codes scripts rely on: usage errors 2, bugs 3 with one
+    line instead of a traceback, interruptions (Ctrl-C or SIGTERM, which unwinds the same way so
+    temporary files are removed) 130."""
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        preflight.main(standalone_mode=False)
-    except click.exceptions.Abort:
+        command.main(standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
     except click.ClickException as exc:
         exc.show()
         sys.exit(ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
     except SystemExit:
         raise
     except BrokenPipeError:
@@ -151,9 +156,13 @@ def main() -> None:
         if os.environ.get("PREFLIGHT_DEBUG"):
             traceback.print_exc()
         else:
-            click.echo(f"preflight: internal error: {type(exc).__name__}: {exc} "
+            click.echo(f"{name}: internal error: {type(exc).__name__}: {exc} "
                        "(set PREFLIGHT_DEBUG=1 for a traceback, and please report it)", err=True)
         sys.exit(ExitCode.INTERNAL)
+
+
+def main() -> None:
+    run_command(preflight, "preflight")
 
 
 if __name__ == "__main__":

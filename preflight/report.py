@@ -87,6 +87,10 @@ class Report:
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cost: CostEstimate | None = None
+    # For other tools (prep chooses its window from these): the content analysis and the probe
+    # facts by file path. Library only, not part of the JSON report.
+    analysis: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    facts: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:

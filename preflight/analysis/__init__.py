@@ -9,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 
-from .body import BODY_CLASSES, BodySettings, body_class, posture, subject_area, torso_angle
+from .body import BODY_CLASSES, BodySettings, body_box, body_class, posture, subject_area, torso_angle
 from .camera import CameraMotion
 from .cuts import CutDetector, CutResult
 from .frames import DecodeStats, run_decode
@@ -33,6 +33,8 @@ class ImageContent:
     torso_angle: float | None
     subject_area: float
     turned: int = 0  # degrees the picture had to be turned for the pose model to find the person
+    # (x0, y0, x1, y1), normalised, around the person's landmarks in the upright picture
+    person_box: tuple[float, float, float, float] | None = None
 
 
 @dataclass
@@ -51,6 +53,10 @@ class VideoContent:
     limb_speed_p90: float | None
     subject_area: float
     stats: DecodeStats = field(default_factory=DecodeStats)
+    # Per-sample series, for tools that choose a window (prep): (t, upper or full body seen)
+    # and (t, camera motion rate or None).
+    body_series: list[tuple[float, bool]] = field(default_factory=list)
+    camera_series: list[tuple[float, float | None]] = field(default_factory=list)
 
 
 def _spans(samples: list[tuple[float, bool]], step: float) -> list[list[float]]:
@@ -90,8 +96,9 @@ def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings()) -> I
         angle = 180.0 - angle  # measured in the picture turned upside down
     elif angle is not None and quarter_turns:
         angle = 90.0  # found only once turned a quarter: lying or sideways in the original
+    box = body_box(lm, settings) if quarter_turns == 0 else None
     return ImageContent(max(people, 1), body_class(lm, settings), posture(angle, settings), angle,
-                        subject_area(lm, settings), turned=90 * quarter_turns)
+                        subject_area(lm, settings), turned=90 * quarter_turns, person_box=box)
 
 
 def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_speed: float,
@@ -144,4 +151,6 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
         limb_speed_p90=float(np.percentile(speeds, 90)) if speeds else None,
         subject_area=float(np.median(areas)) if areas else 0.0,
         stats=stats,
+        body_series=[(s.t, s.body in ("upper", "full")) for s in pose.samples],
+        camera_series=list(camera.samples),
     )

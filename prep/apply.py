@@ -1,0 +1,128 @@
+"""Carry out a Plan: ffmpeg for video, Pillow for images; every output written to a temporary
+file beside its destination and renamed into place, so no half-written file is ever left."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from preflight import Report, check
+from preflight.ffmpeg_binary import ffmpeg_exe
+
+from .plan import MediaPlan, Plan
+
+# JPEG qualities tried, best first, when an image must come in under the size limit.
+_JPEG_QUALITIES = (95, 90, 85, 80, 70, 60)
+_FFMPEG_ERROR_LINES = 8
+
+
+class PrepError(Exception):
+    """prep could not carry out its plan; the message says which file and why."""
+
+
+@dataclass
+class PrepResult:
+    plan: Plan
+    outputs: list[dict[str, Any]] = field(default_factory=list)  # {"role", "path", "changed"}
+    report: Report | None = None  # preflight on the outputs
+
+    @property
+    def ok(self) -> bool:
+        return self.report is not None and self.report.ok and not any(i.refused for i in self.plan.items)
+
+
+@contextlib.contextmanager
+def atomic_output(final: Path):
+    """Yield a temporary path beside ``final``; rename it into place only if the block succeeds."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.stem}.part-{os.getpid()}{final.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _run_ffmpeg(item: MediaPlan, tmp: Path) -> None:
+    args = [str(tmp) if a == item.output else a for a in item.ffmpeg_args]
+    done = subprocess.run([ffmpeg_exe(), *args], capture_output=True, text=True)
+    if done.returncode != 0 or not tmp.exists():
+        tail = "\n".join(done.stderr.strip().splitlines()[-_FFMPEG_ERROR_LINES:]) or f"exit code {done.returncode}"
+        raise PrepError(f"{item.source}: ffmpeg failed:\n{tail}")
+
+
+def _image(item: MediaPlan, tmp: Path) -> None:
+    from PIL import Image, ImageOps, ImageStat
+
+    ops = item.image_ops
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Image.open(item.source) as im:
+            im.seek(0)  # animated: the first frame
+            im = ImageOps.exif_transpose(im)
+            keep_alpha = ops["format"] == "png" and ("A" in im.getbands() or "transparency" in im.info)
+            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+                im = im.point(lambda v: v / 256).convert("L")
+            im = im.convert("RGBA" if keep_alpha else "RGB")
+    if "resize" in ops:
+        im = im.resize(tuple(ops["resize"]), Image.LANCZOS)
+    if "crop" in ops:
+        im = im.crop(tuple(ops["crop"]))
+    if "pad" in ops:
+        left, top, right, bottom = ops["pad"]
+        fill = tuple(int(c) for c in ImageStat.Stat(im.convert("RGB")).mean)  # the picture's own average colour
+        canvas = Image.new(im.mode, (right, bottom), fill + ((255,) if im.mode == "RGBA" else ()))
+        canvas.paste(im, (left, top))
+        im = canvas
+    if ops["format"] == "png":
+        buf = io.BytesIO()
+        im.save(buf, "PNG", optimize=True)
+        data = buf.getvalue()
+    else:
+        data = b""
+        for quality in _JPEG_QUALITIES:
+            buf = io.BytesIO()
+            im.save(buf, "JPEG", quality=quality, subsampling=0 if quality >= 90 else 2, optimize=True)
+            data = buf.getvalue()
+            if len(data) <= ops["max_bytes"]:
+                break
+        if len(data) > ops["max_bytes"]:
+            raise PrepError(f"{item.source}: even at JPEG quality {_JPEG_QUALITIES[-1]} the image is "
+                            f"{len(data):,} bytes, over {ops['max_bytes']:,}")
+    tmp.write_bytes(data)
+
+
+def apply(plan: Plan) -> PrepResult:
+    """Write every planned output, then check them with preflight. Inputs are never touched."""
+    todo = [i for i in plan.items if i.output and i.changes]
+    for item in todo:
+        out = Path(item.output)
+        if out.exists() and not plan.force:
+            raise PrepError(f"{out} already exists; pass --force to replace it")
+        if out.resolve() == Path(item.source).resolve():
+            raise PrepError(f"{out} is the input itself; choose another output folder")
+    for item in todo:
+        with atomic_output(Path(item.output)) as tmp:
+            if item.role == "video":
+                _run_ffmpeg(item, tmp)
+            else:
+                _image(item, tmp)
+    result = PrepResult(plan)
+    paths: dict[str, str] = {}
+    for item in plan.items:
+        if item.refused:
+            continue
+        path = item.output if item.output and item.changes else item.source
+        paths[item.role] = path
+        result.outputs.append({"role": item.role, "path": path, "changed": path != item.source})
+    if paths:
+        result.report = check(image=paths.get("image"), video=paths.get("video"), orientation=plan.orientation,
+                              keep_sound=plan.keep_sound, profile=plan.profile)
+    return result

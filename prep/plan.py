@@ -1,0 +1,381 @@
+"""A Plan is data: what prep will do to each input and why, with the exact ffmpeg arguments.
+
+Planning reads a preflight Report (its findings, probe facts and content analysis), so the
+inputs are decoded once, by preflight; nothing is written until ``apply``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from preflight import Report
+from preflight.profile import Profile
+
+# Output sizes aim this far under the limit: container overhead and encoder rate control.
+SIZE_MARGIN = 0.92
+AUDIO_BITRATE = 128_000
+# An H.264 rate this high already looks transparent at 1080p; no need to spend more.
+MAX_VIDEO_BITRATE = 20_000_000
+# AAC frames run past the cut point by up to ~21 ms, and the container's duration covers them:
+# audio is cut this much earlier so the file never reads longer than the video.
+AUDIO_TAIL_S = 0.05
+
+
+class PlanError(Exception):
+    """The inputs cannot be planned for (unreadable, or a request that makes no sense)."""
+
+
+@dataclass
+class Step:
+    action: str  # trim, scale, transcode, remux, convert, orient, pad, crop, recompress, extend
+    reason: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"action": self.action, "reason": self.reason, **({"detail": self.detail} if self.detail else {})}
+
+
+@dataclass
+class MediaPlan:
+    role: str  # "image" or "video"
+    source: str
+    output: str | None = None  # None: nothing to change, the source is used as it is
+    steps: list[Step] = field(default_factory=list)
+    refused: str | None = None  # why prep cannot fix this input
+    ffmpeg_args: list[str] | None = None  # video: the exact arguments after the ffmpeg executable
+    image_ops: dict[str, Any] = field(default_factory=dict)  # image: what to do, in order
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.steps) and self.refused is None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"role": self.role, "source": self.source, "output": self.output,
+                               "steps": [s.to_dict() for s in self.steps]}
+        if self.refused:
+            out["refused"] = self.refused
+        if self.ffmpeg_args is not None:
+            out["ffmpeg_args"] = self.ffmpeg_args
+        return out
+
+
+@dataclass
+class Plan:
+    orientation: str
+    keep_sound: bool
+    out_dir: str
+    items: list[MediaPlan]
+    report: Report  # preflight on the inputs
+    profile: Profile
+    force: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"orientation": self.orientation, "out_dir": self.out_dir,
+                "items": [i.to_dict() for i in self.items]}
+
+
+def output_path(out_dir: Path, source: str, suffix: str) -> Path:
+    return out_dir / f"{Path(source).stem}.prep{suffix}"
+
+
+# ----------------------------------------------------------------------------- video
+
+@dataclass
+class Window:
+    start: float
+    end: float
+    why: str
+
+    @property
+    def length(self) -> float:
+        return self.end - self.start
+
+
+def shots(duration: float, content) -> list[tuple[float, float]]:
+    """Stretches without a cut or transition (a dissolve's whole span is left out)."""
+    if content is None:
+        return [(0.0, duration)]
+    bounds: list[tuple[float, float]] = [(t, t) for t in content.cuts.cuts + content.cuts.fades]
+    bounds += [(a, b) for a, b in content.cuts.dissolves]
+    pieces, start = [], 0.0
+    for a, b in sorted(bounds):
+        if a > start:
+            pieces.append((start, a))
+        start = max(start, b)
+    if duration > start:
+        pieces.append((start, duration))
+    return pieces
+
+
+def _share(series: list[tuple[float, Any]], a: float, b: float, good) -> float | None:
+    values = [good(v) for t, v in series if a <= t <= b and v is not None]
+    return sum(values) / len(values) if values else None
+
+
+def best_window(duration: float, length: float, min_length: float, content, some_camera: float) -> Window | None:
+    """The best stretch of ``length`` seconds (or the longest shot, if shorter): no cut inside,
+    the person visible the most, the camera the stillest. None if no shot is ``min_length``."""
+    candidates = [(a, b) for a, b in shots(duration, content) if b - a >= min_length - 1e-6]
+    if not candidates:
+        return None
+    best, best_score = None, -math.inf
+    for a, b in candidates:
+        span = min(length, b - a)
+        steps = max(1, int((b - a - span) / 0.5) + 1)
+        for k in range(steps):
+            s = a + k * 0.5 if k < steps - 1 else b - span
+            e = s + span
+            visible = _share(content.body_series, s, e, bool) if content else None
+            moving = _share(content.camera_series, s, e, lambda r: r >= some_camera) if content else None
+            # Longer is better up to the limit; then a visible person; then a still camera.
+            score = span * 10 + (visible if visible is not None else 0) * 5 - (moving or 0) * 3
+            if score > best_score + 1e-9:
+                best_score = score
+                parts = []
+                if content is not None:
+                    parts.append("no cut inside")
+                    if visible is not None:
+                        parts.append(f"person visible {visible:.0%} of the time")
+                    if moving is not None:
+                        parts.append(f"camera moving {moving:.0%} of the time")
+                best = Window(round(s, 3), round(e, 3), ", ".join(parts) or "the first seconds (no content analysis)")
+    return best
+
+
+def even(n: float, up: bool = False) -> int:
+    """An even pixel count (H.264 4:2:0 needs one), rounded down, or up when ``up``."""
+    v = math.ceil(n) if up else math.floor(n)
+    return v + (v % 2) if up else v - (v % 2)
+
+
+def fit_size(width: int, height: int, lo: int, hi: int) -> tuple[int, int] | None:
+    """Scale (width, height) so both sides are within lo..hi, aspect kept. None if impossible."""
+    scale = 1.0
+    if max(width, height) > hi:
+        scale = hi / max(width, height)
+    if min(width, height) * scale < lo:
+        scale = lo / min(width, height)
+    w, h = width * scale, height * scale
+    if max(w, h) > hi + 1e-6:
+        return None
+    up = scale > 1
+    w, h = even(w, up), even(h, up)
+    w, h = max(w, even(lo, True)), max(h, even(lo, True))
+    if max(w, h) > hi:
+        return None
+    return w, h
+
+
+def _fps(video) -> Fraction:
+    rate = video.frame_rate or 30.0
+    return Fraction(rate).limit_denominator(1001)
+
+
+def plan_video(report: Report, path: str, profile: Profile, orientation: str, keep_sound: bool, out_dir: Path,
+               start: float | None = None, end: float | None = None, extend: str | None = None) -> MediaPlan:
+    import ffmpeg  # ffmpeg-python: builds the command; the executable comes from ffmpeg_exe()
+
+    item = MediaPlan("video", path)
+    facts = report.facts.get(path)
+    if facts is None or facts.problem or facts.video is None:
+        item.refused = f"cannot be read: {facts.problem if facts else 'not probed'}"
+        return item
+    v = facts.video
+    content = report.analysis.get(path)
+    readings = v.durations()
+    duration = max(readings.values()) if readings else 0.0
+    lo_d, hi_d = profile.value("video.min_duration"), profile.value("video.max_duration")[orientation]
+    lo_s, hi_s = profile.value("video.min_side"), profile.value("video.max_side")
+    max_bytes = profile.value("video.max_file_size")
+    fps = _fps(v)
+
+    # Which stretch to keep.
+    window: Window | None
+    if start is not None or end is not None:
+        s, e = start or 0.0, min(end if end is not None else duration, duration)
+        if e - s <= 0:
+            raise PlanError(f"--start {s:g} / --end {e:g} select nothing of the {duration:.2f} s clip")
+        window = Window(s, min(e, s + hi_d), "chosen with --start/--end")
+    else:
+        some = profile.value("content.camera_motion")["some"]
+        window = best_window(duration, hi_d, lo_d, content, some)
+    loops = 1
+    if window is None or window.length < lo_d - 1e-6:
+        longest = max((b - a for a, b in shots(duration, content)), default=0.0)
+        if extend is None:
+            item.refused = (f"no stretch of at least {lo_d:g} s without a cut (the longest is {longest:.2f} s); "
+                            "record a longer take, or pass --extend loop|boomerang")
+            return item
+        a, b = max(shots(duration, content), key=lambda p: p[1] - p[0])
+        window = Window(a, b, f"the longest shot, extended by {extend}")
+        per_pass = window.length * (2 if extend == "boomerang" else 1)
+        loops = math.ceil(lo_d / max(per_pass, 1e-3))
+        item.steps.append(Step("extend", f"{window.length:.2f} s is under the {lo_d:g} s minimum: {extend} it "
+                                         f"{loops} times", {"mode": extend, "times": loops}))
+    if window.start > 1e-3 or window.end < duration - 1e-3:
+        item.steps.append(Step("trim", f"keep {window.start:g}-{window.end:g} s ({window.length:.2f} s): {window.why}",
+                               {"start": window.start, "end": window.end}))
+
+    out_len = window.length * (loops if extend != "boomerang" else 2 * loops)
+    out_len = min(out_len, hi_d)
+    frames = int(math.floor(out_len * fps + 1e-6))  # whole frames: 10 s at 29.97 fps is 299, not 300
+    out_len = float(frames / fps)
+
+    width, height = v.display_size
+    size = fit_size(width, height, lo_s, hi_s)
+    if size is None:
+        item.refused = f"{width}x{height} cannot be scaled into {lo_s}-{hi_s} px per side with its aspect kept"
+        return item
+    scaled = size != (width, height)
+    if scaled:
+        item.steps.append(Step("scale", f"{width}x{height} to {size[0]}x{size[1]}: each side into {lo_s}-{hi_s} px",
+                               {"width": size[0], "height": size[1]}))
+
+    container_ok = facts.sniffed.format in profile.value("video.formats")
+    codec_ok = v.codec in profile.value("video.preferred_codecs") and (v.pix_fmt or "") in ("yuv420p", "yuvj420p")
+    size_ok = facts.size <= max_bytes
+    audio = bool(v.audio) and keep_sound and loops == 1  # a looped or reversed track is no use
+    audio_ok = not audio or all(a.codec == "aac" for a in v.audio)
+    transcode = bool(item.steps) or not codec_ok or not size_ok or not audio_ok
+    total_bits = SIZE_MARGIN * max_bytes * 8
+    video_rate = int(min(MAX_VIDEO_BITRATE, total_bits / max(out_len, 0.1) - (AUDIO_BITRATE if audio else 0)))
+
+    reasons = []
+    if not codec_ok:
+        reasons.append(f"{v.codec} {v.pix_fmt} to H.264 8-bit 4:2:0")
+    if not container_ok:
+        reasons.append(f"{facts.sniffed.label} to MP4")
+    if not size_ok:
+        reasons.append(f"{facts.size:,} bytes over {max_bytes:,}: video at {video_rate / 1e6:.1f} Mbit/s at most "
+                       f"for {out_len:.2f} s")
+    if not audio_ok:
+        reasons.append(f"audio {', '.join(a.codec for a in v.audio)} to AAC")
+    if v.audio and not audio:
+        reasons.append("audio dropped (" + ("keep_sound off" if not keep_sound else "not kept when extending") + ")")
+
+    out = output_path(out_dir, path, ".mp4")
+    if transcode:
+        item.steps.append(Step("transcode", "; ".join(reasons) or "re-encode the kept stretch exactly, frame by frame",
+                               {"video_codec": "h264", "max_video_bitrate": video_rate,
+                                "audio": "aac" if audio else None, "frames": frames}))
+        src = ffmpeg.input(path, **({"ss": window.start} if window.start > 1e-3 and loops == 1 else {}))
+        vstream = src.video
+        if loops > 1:
+            vstream = vstream.trim(start=window.start, end=window.end).setpts("PTS-STARTPTS")
+            if extend == "boomerang":
+                forward, backward = vstream.split()
+                vstream = ffmpeg.concat(forward, backward.filter("reverse"), v=1, a=0)
+            shot_frames = int(round(window.length * fps)) * (2 if extend == "boomerang" else 1)
+            vstream = vstream.filter("loop", loop=loops - 1, size=max(shot_frames, 1), start=0).setpts("N/FRAME_RATE/TB")
+        if scaled:
+            vstream = vstream.filter("scale", size[0], size[1], flags="lanczos")
+        vstream = vstream.filter("format", "yuv420p").filter("setsar", 1)
+        streams = [vstream]
+        out_opts: dict[str, Any] = {
+            "c:v": "libx264", "preset": "veryfast", "crf": 18, "maxrate": video_rate, "bufsize": video_rate,
+            "profile:v": "high", "r": str(fps), "fps_mode": "cfr", "frames:v": frames,
+            "movflags": "+faststart", "map_metadata": -1,
+        }
+        if audio:
+            streams.append(src.audio.filter("atrim", duration=max(0.1, out_len - AUDIO_TAIL_S)))
+            out_opts.update({"c:a": "aac", "b:a": AUDIO_BITRATE})
+        else:
+            out_opts["an"] = None
+        cmd = ffmpeg.output(*streams, str(out), **out_opts)
+        item.ffmpeg_args = ["-hide_banner", "-nostdin", "-loglevel", "error", *cmd.get_args()]
+        item.output = str(out)
+    elif not container_ok:
+        item.steps.append(Step("remux", f"{facts.sniffed.label} to MP4, streams copied (no re-encoding)"))
+        opts: dict[str, Any] = {"c": "copy", "movflags": "+faststart"}
+        if not keep_sound:
+            opts["an"] = None
+        cmd = ffmpeg.output(ffmpeg.input(path), str(out), **opts)
+        item.ffmpeg_args = ["-hide_banner", "-nostdin", "-loglevel", "error", *cmd.get_args()]
+        item.output = str(out)
+    return item
+
+
+# ----------------------------------------------------------------------------- image
+
+def _aspect_fix(width: int, height: int, lo: Fraction, hi: Fraction, box) -> tuple[str, tuple[int, int, int, int]]:
+    """("crop" or "pad", (left, top, right, bottom)) bringing width:height into lo..hi.
+
+    Crops around the person when their whole box fits in the cropped frame; pads otherwise.
+    """
+    ratio = Fraction(width, height)
+    if ratio > hi:  # too wide
+        new_w = int(height * hi)
+        if box:
+            x0, x1 = box[0] * width, box[2] * width
+            if x1 - x0 <= new_w:
+                left = int(min(max(0, (x0 + x1) / 2 - new_w / 2), width - new_w))
+                return "crop", (left, 0, left + new_w, height)
+        new_h = math.ceil(width / hi)
+        top = (new_h - height) // 2
+        return "pad", (0, top, width, new_h)
+    new_h = int(width / lo)  # too tall
+    if box:
+        y0, y1 = box[1] * height, box[3] * height
+        if y1 - y0 <= new_h:
+            top = int(min(max(0, (y0 + y1) / 2 - new_h / 2), height - new_h))
+            return "crop", (0, top, width, top + new_h)
+    new_w = math.ceil(height * lo)
+    left = (new_w - width) // 2
+    return "pad", (left, 0, new_w, height)
+
+
+def plan_image(report: Report, path: str, profile: Profile, out_dir: Path) -> MediaPlan:
+    item = MediaPlan("image", path)
+    facts = report.facts.get(path)
+    if facts is None or facts.problem or facts.image is None or facts.image.display_size is None:
+        problem = facts.problem if facts and facts.problem else "its size cannot be measured (format not supported)"
+        item.refused = f"cannot be read: {problem}"
+        return item
+    h = facts.image
+    content = report.analysis.get(path)
+    fmt = facts.sniffed.format
+    allowed = profile.value("image.formats")
+    ops: dict[str, Any] = {}
+    if fmt not in allowed:
+        item.steps.append(Step("convert", f"{facts.sniffed.label} is not accepted: convert to PNG or JPEG"))
+    if h.exif_orientation not in (None, 1):
+        item.steps.append(Step("orient", f"EXIF orientation {h.exif_orientation}: turn the pixels, drop the tag"))
+    if h.color == "cmyk" or (h.bit_depth or 8) > 8 or h.animated:
+        item.steps.append(Step("convert", f"{h.bit_depth}-bit {h.color}{', animated' if h.animated else ''} "
+                                          "to 8-bit RGB (first frame)"))
+    width, height = h.display_size
+    size = fit_size(width, height, profile.value("image.min_side"), profile.value("image.max_side"))
+    if size is None:
+        item.refused = f"{width}x{height} cannot be scaled into the side limits with its aspect kept"
+        return item
+    if size != (width, height):
+        ops["resize"] = size
+        item.steps.append(Step("scale", f"{width}x{height} to {size[0]}x{size[1]}: each side into "
+                                        f"{profile.value('image.min_side')}-{profile.value('image.max_side')} px",
+                               {"width": size[0], "height": size[1]}))
+        width, height = size
+    lo = profile.limit("image.min_aspect").fraction()
+    hi = profile.limit("image.max_aspect").fraction()
+    if not lo <= Fraction(width, height) <= hi:
+        box = content.person_box if content is not None else None
+        how, rect = _aspect_fix(width, height, lo, hi, box)
+        ops[how] = rect
+        why = "around the person, whole body kept" if how == "crop" else "the whole picture kept"
+        item.steps.append(Step(how, f"{width}x{height} is outside 1:{float(1 / lo):g}-{float(hi):g}:1: "
+                                    f"{how} to {rect[2] - rect[0]}x{rect[3] - rect[1]}, {why}", {"box": list(rect)}))
+    over = facts.size > profile.value("image.max_file_size")
+    if over:
+        item.steps.append(Step("recompress", f"{facts.size:,} bytes is over the limit: re-encode to fit"))
+    if not item.steps:
+        return item
+    # Lossless sources stay lossless when they fit; photos go to high-quality JPEG.
+    lossless = fmt in ("png", "gif", "bmp", "tiff") and not over
+    ops["format"] = "png" if lossless else "jpeg"
+    ops["max_bytes"] = profile.value("image.max_file_size")
+    item.image_ops = ops
+    item.output = str(output_path(out_dir, path, ".png" if lossless else ".jpg"))
+    return item
