@@ -24,11 +24,13 @@ __all__ = ["plan", "apply", "Plan", "MediaPlan", "Step", "PrepResult", "PrepErro
 def plan(image: str | Path | None = None, video: str | Path | None = None, *, orientation: str | None = None,
          keep_sound: bool | None = None, out_dir: str | Path = "prepped", start: float | None = None,
          end: float | None = None, extend: str | None = None, force: bool = False,
-         profile: str | Profile = DEFAULT_PROFILE, report: Report | None = None, progress=None) -> Plan:
+         profile: str | Profile = DEFAULT_PROFILE, report: Report | None = None, metadata_only: bool = False,
+         progress=None) -> Plan:
     """Plan the smallest set of changes that makes the inputs pass. Writes nothing.
 
-    Runs preflight (with content analysis, which chooses the video window) unless a ``report``
-    from an earlier run on the same inputs is given.
+    Runs preflight (with content analysis, which chooses the video window and finds what no
+    edit can fix) unless a ``report`` from an earlier run on the same inputs is given. With
+    ``metadata_only`` only the documented limits count and the window is the first seconds.
     """
     if not isinstance(profile, Profile):
         profile = load_profile(profile)
@@ -38,7 +40,7 @@ def plan(image: str | Path | None = None, video: str | Path | None = None, *, or
         raise PlanError(f"--extend must be loop or boomerang, not {extend!r}")
     if report is None:
         report = check(image=image, video=video, orientation=orientation, keep_sound=keep_sound, profile=profile,
-                       progress=progress)
+                       metadata_only=metadata_only, progress=progress)
     orientation = report.request["orientation"]
     keep_sound = report.request["keep_sound"]
     out = Path(out_dir)
@@ -49,7 +51,7 @@ def plan(image: str | Path | None = None, video: str | Path | None = None, *, or
         items.append(plan_video(report, str(video), profile, orientation, keep_sound, out, start, end, extend))
     _refuse_what_prep_cannot_fix(report, items)
     return Plan(orientation=orientation, keep_sound=keep_sound, out_dir=str(out), items=items, report=report,
-                profile=profile, force=force)
+                profile=profile, force=force, metadata_only=report.metadata_only)
 
 
 # Findings no edit of the file can fix: prep reports them and leaves the input alone.

@@ -62,6 +62,9 @@ def _image(item: MediaPlan, tmp: Path) -> None:
     from PIL import Image, ImageOps, ImageStat
 
     ops = item.image_ops
+    if ops.get("copy"):
+        tmp.write_bytes(Path(item.source).read_bytes())
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with Image.open(item.source) as im:
@@ -124,5 +127,5 @@ def apply(plan: Plan) -> PrepResult:
         result.outputs.append({"role": item.role, "path": path, "changed": path != item.source})
     if paths:
         result.report = check(image=paths.get("image"), video=paths.get("video"), orientation=plan.orientation,
-                              keep_sound=plan.keep_sound, profile=plan.profile)
+                              keep_sound=plan.keep_sound, profile=plan.profile, metadata_only=plan.metadata_only)
     return result

@@ -41,16 +41,18 @@ def _text_plan(p) -> str:
 @click.option("--extend", type=click.Choice(["loop", "boomerang"]), help="Lengthen a clip under the minimum.")
 @click.option("--keep-sound/--no-keep-sound", default=None, help="Keep the video's audio. Default: keep.")
 @click.option("--force", is_flag=True, help="Replace existing outputs.")
+@click.option("--metadata-only", is_flag=True,
+              help="Fix the documented limits only: no content analysis (the window is the first seconds).")
 @click.option("--dry-run", is_flag=True, help="Show the plan (and with --format json the ffmpeg arguments); write nothing.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.version_option(__version__, prog_name="prep")
-def prep(image, video, orientation, out_dir, start, end, extend, keep_sound, force, dry_run, fmt):
+def prep(image, video, orientation, out_dir, start, end, extend, keep_sound, force, metadata_only, dry_run, fmt):
     """Turn a clip and a photo into inputs that pass preflight, then prove it."""
     if image is None and video is None:
         raise click.UsageError("nothing to prepare: give --image, --video or both")
     try:
         p = plan(image=image, video=video, orientation=orientation, keep_sound=keep_sound, out_dir=out_dir,
-                 start=start, end=end, extend=extend, force=force)
+                 start=start, end=end, extend=extend, force=force, metadata_only=metadata_only)
     except PlanError as exc:
         raise click.UsageError(str(exc)) from None
     refused = any(i.refused for i in p.items)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from preflight import Report
+from preflight.probe import DECODE_MAX_PIXELS
 from preflight.profile import Profile
 
 # Output sizes aim this far under the limit: container overhead and encoder rate control.
@@ -23,6 +24,9 @@ MAX_VIDEO_BITRATE = 20_000_000
 # AAC frames run past the cut point by up to ~21 ms, and the container's duration covers them:
 # audio is cut this much earlier so the file never reads longer than the video.
 AUDIO_TAIL_S = 0.05
+# A clip under the minimum is extended to this length: past the 3 s minimum with a frame to spare,
+# and no longer, since output is billed per second.
+EXTEND_TO_S = 3.5
 
 
 class PlanError(Exception):
@@ -72,6 +76,7 @@ class Plan:
     report: Report  # preflight on the inputs
     profile: Profile
     force: bool = False
+    metadata_only: bool = False  # outputs are then checked against the documented limits only
 
     def to_dict(self) -> dict[str, Any]:
         return {"orientation": self.orientation, "out_dir": self.out_dir,
@@ -171,7 +176,14 @@ def fit_size(width: int, height: int, lo: int, hi: int) -> tuple[int, int] | Non
 
 
 def _fps(video) -> Fraction:
-    rate = video.frame_rate or 30.0
+    """The output frame rate: the stream's own when plausible. Some containers (Matroska) give
+    their 1/1000 time base as the rate; then frames over duration, else 30."""
+    rate = video.frame_rate
+    if not rate or not 1 <= rate <= 240:
+        seconds = video.duration or video.container_duration
+        rate = video.frame_count / seconds if video.frame_count and seconds else 30.0
+        if not 1 <= rate <= 240:
+            rate = 30.0
     return Fraction(rate).limit_denominator(1001)
 
 
@@ -212,16 +224,16 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
             return item
         a, b = max(shots(duration, content), key=lambda p: p[1] - p[0])
         window = Window(a, b, f"the longest shot, extended by {extend}")
-        per_pass = window.length * (2 if extend == "boomerang" else 1)
-        loops = math.ceil(lo_d / max(per_pass, 1e-3))
+        # Passes with room to spare (an index can promise more than the stream holds); the frame
+        # count below cuts the output to its exact length.
+        loops = math.ceil(EXTEND_TO_S / max(0.7 * window.length, 1e-3)) + 1
         item.steps.append(Step("extend", f"{window.length:.2f} s is under the {lo_d:g} s minimum: {extend} it "
-                                         f"{loops} times", {"mode": extend, "times": loops}))
+                                         f"to {EXTEND_TO_S:g} s", {"mode": extend, "passes": loops}))
     if window.start > 1e-3 or window.end < duration - 1e-3:
         item.steps.append(Step("trim", f"keep {window.start:g}-{window.end:g} s ({window.length:.2f} s): {window.why}",
                                {"start": window.start, "end": window.end}))
 
-    out_len = window.length * (loops if extend != "boomerang" else 2 * loops)
-    out_len = min(out_len, hi_d)
+    out_len = min(EXTEND_TO_S if loops > 1 else window.length, hi_d)
     frames = int(math.floor(out_len * fps + 1e-6))  # whole frames: 10 s at 29.97 fps is 299, not 300
     out_len = float(frames / fps)
 
@@ -265,12 +277,17 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
         src = ffmpeg.input(path, **({"ss": window.start} if window.start > 1e-3 and loops == 1 else {}))
         vstream = src.video
         if loops > 1:
-            vstream = vstream.trim(start=window.start, end=window.end).setpts("PTS-STARTPTS")
-            if extend == "boomerang":
-                forward, backward = vstream.split()
-                vstream = ffmpeg.concat(forward, backward.filter("reverse"), v=1, a=0)
-            shot_frames = int(round(window.length * fps)) * (2 if extend == "boomerang" else 1)
-            vstream = vstream.filter("loop", loop=loops - 1, size=max(shot_frames, 1), start=0).setpts("N/FRAME_RATE/TB")
+            # The shot read once per pass and joined: needs no knowledge of how many frames it
+            # really holds (the loop filter does, and indexes can be wrong about that).
+            passes = []
+            for k in range(loops):
+                # ffmpeg-python merges identical inputs into one node, and a split would hold
+                # decoded copies in memory: each pass gets an input of its own instead, told
+                # apart by a harmless per-input queue size.
+                shot = ffmpeg.input(path, thread_queue_size=8 + k).video.trim(
+                    start=window.start, end=window.end).setpts("PTS-STARTPTS")
+                passes.append(shot.filter("reverse") if extend == "boomerang" and k % 2 else shot)
+            vstream = ffmpeg.concat(*passes, v=1, a=0)
         if scaled:
             vstream = vstream.filter("scale", size[0], size[1], flags="lanczos")
         vstream = vstream.filter("format", "yuv420p").filter("setsar", 1)
@@ -371,6 +388,18 @@ def plan_image(report: Report, path: str, profile: Profile, out_dir: Path) -> Me
     if over:
         item.steps.append(Step("recompress", f"{facts.size:,} bytes is over the limit: re-encode to fit"))
     if not item.steps:
+        suffix = Path(path).suffix.lower()
+        proper = profile.value("image.extensions").get(fmt, [])
+        if fmt in allowed and suffix not in proper:
+            # Only the name is wrong: the bytes are copied as they are, under the right name.
+            item.steps.append(Step("rename", f"content is {facts.sniffed.label} but the name ends in {suffix!r}"))
+            item.image_ops = {"copy": True}
+            item.output = str(output_path(out_dir, path, proper[0]))
+        return item
+    if h.width * h.height > DECODE_MAX_PIXELS:
+        item.refused = (f"{h.width}x{h.height} needs changes but is above the {DECODE_MAX_PIXELS / 1e6:.0f} MP this "
+                        "tool decodes safely; scale it down with an image editor first")
+        item.steps = []
         return item
     # Lossless sources stay lossless when they fit; photos go to high-quality JPEG.
     lossless = fmt in ("png", "gif", "bmp", "tiff") and not over
