@@ -28,6 +28,8 @@ demo: fixtures
 	-$(VENV)/bin/preflight --image $(FIXTURES)/image/people_pair.png --video $(FIXTURES)/video/person_cut_2.0s.mp4 --callback-url http://127.0.0.1/hook
 	@echo; echo "== Only the documented limits, no decoding: a 299 px image and a 10.2 s clip =="
 	-$(VENV)/bin/preflight --metadata-only --image $(FIXTURES)/image/side_299.png --video $(FIXTURES)/video/dur_10.2s.mp4
+	@echo; echo "== prep fixes them: scales the image, trims the clip, then checks its own outputs =="
+	$(VENV)/bin/prep --metadata-only --force --image $(FIXTURES)/image/side_299.png --video $(FIXTURES)/video/dur_10.2s.mp4 -o $(FIXTURES)/prepped
 
 test: $(STAMP)
 	$(PY) -m pytest
@@ -40,6 +42,7 @@ bench: fixtures
 	$(PY) bench/metadata_speed.py
 	$(PY) bench/speed.py
 	$(PY) bench/accuracy.py
+	$(PY) bench/prep.py
 
 clean:
 	rm -rf $(VENV) $(FIXTURES) build *.egg-info
