@@ -42,7 +42,7 @@ bench: fixtures
 	$(PY) bench/metadata_speed.py
 	$(PY) bench/speed.py
 	$(PY) bench/accuracy.py
-	$(PY) bench/prep.py
+	$(PY) bench/prep_speed.py
 
 clean:
 	rm -rf $(VENV) $(FIXTURES) build *.egg-info

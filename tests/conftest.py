@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("PREFLIGHT_CORPUS", ROOT.parent / "shared" / "corpus"))
 
 sys.path.insert(0, str(ROOT / "fixtures"))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.append(str(ROOT / "bench"))  # after the packages: a bench script must never shadow one
 import make_fixtures  # noqa: E402
 
 

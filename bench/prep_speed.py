@@ -1,6 +1,6 @@
 """prep's speed and quality, measured in one run.
 
-    python bench/prep.py
+    python bench/prep_speed.py
 
 1. A 60 s 1080x1920 30 fps phone-like clip (H.264 ~12 Mbit/s, 1 s GOP, AAC) trimmed to 10 s:
    `prep --metadata-only` (probe, plan, encode, re-check) and full `prep` (content analysis
