@@ -290,7 +290,11 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
             vstream = ffmpeg.concat(*passes, v=1, a=0)
         if scaled:
             vstream = vstream.filter("scale", size[0], size[1], flags="lanczos")
-        vstream = vstream.filter("format", "yuv420p").filter("setsar", 1)
+        # Only the conversions the source needs: every filter is a pass over every frame.
+        if v.pix_fmt != "yuv420p":
+            vstream = vstream.filter("format", "yuv420p")
+        if scaled or v.sample_aspect_ratio != 1:
+            vstream = vstream.filter("setsar", 1)
         streams = [vstream]
         out_opts: dict[str, Any] = {
             "c:v": "libx264", "preset": "veryfast", "crf": 18, "maxrate": video_rate, "bufsize": video_rate,
