@@ -1,1 +1,20 @@
-"""submit: send a checked job to the EvoLink API. Not built yet: see issue 5."""
+"""submit: send a checked job to EvoLink's Kling 3.0 Motion Control, safely and cheaply.
+
+    >>> from submit import Client
+    >>> with Client(api_key) as client:
+    ...     task = client.create_task(body)          # POST, with an Idempotency-Key
+    ...     task = client.wait(task.id)              # polls with jitter, bounded
+    ...     files = client.download(task, "out")    # atomic, resumable
+
+``submit.flow`` holds the steps the CLI strings together (gate, host, journalled create,
+recover, download); ``submit.fake.FakeEvoLink`` is a local EvoLink for tests and demos.
+"""
+
+from .client import Client, Download, Task, UploadedFile
+from .errors import (ApiError, ErrorInfo, GateRefused, HostingError, SubmitError, TaskFailed, TransportError,
+                     WaitTimeout)
+from .journal import Journal
+from .retry import RetryPolicy
+
+__all__ = ["Client", "Task", "Download", "UploadedFile", "Journal", "RetryPolicy", "ErrorInfo", "SubmitError",
+           "ApiError", "TransportError", "TaskFailed", "WaitTimeout", "HostingError", "GateRefused"]

@@ -1,0 +1,552 @@
+"""The ``submit`` command: gate, host, create, wait, download; and the journal's subcommands.
+
+Exit codes: 0 done (task created, or completed and downloaded with --wait), 1 refused before
+sending (preflight, budget, the user) or the task failed, 2 usage error, 3 internal error,
+4 the service or the network failed, 5 the wait timed out (the task may still finish: resume
+with ``submit wait``), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from preflight import Request, __version__
+from preflight.cli import run_command
+from preflight.formats import render
+from preflight.profile import DEFAULT_PROFILE, load_profile
+
+from . import flow
+from .client import DEFAULT_POLL_INTERVAL, Client, Task
+from .config import settings
+from .errors import GateRefused, SubmitError, TaskFailed, WaitTimeout
+from .journal import Journal
+
+OK, REFUSED, USAGE, INTERNAL, SERVICE, TIMEOUT = 0, 1, 2, 3, 4, 5
+
+# Every string this process prints passes through here; a key that somehow reaches a message
+# (a server echoing it, say) is masked before it can be seen.
+_SECRETS: set[str] = set()
+
+
+def _mask(text: str) -> str:
+    for secret in _SECRETS:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _say(text: str = "", err: bool = False) -> None:
+    click.echo(_mask(text), err=err)
+
+
+def _print_json(obj: dict) -> None:
+    click.echo(_mask(json.dumps(obj, indent=2, default=str)))
+
+
+class _Finish(Exception):
+    """Leave with this exit code after the result has been printed."""
+
+    def __init__(self, code: int):
+        self.code = code
+
+
+def _fail(fmt: str, exc: SubmitError, code: int, **extra) -> None:
+    if fmt == "json":
+        error = exc.info.to_dict() if exc.info else {"code": _ERROR_NAMES.get(type(exc), "error"), "message": str(exc)}
+        error["detail"] = str(exc)  # the whole sentence, with what to do next
+        _print_json({"task_id": exc.task_id, "status": extra.pop("status", None), "outputs": [], "error": error,
+                     **extra})
+    else:
+        _say(f"submit: {exc}", err=True)
+    raise _Finish(code)
+
+
+_ERROR_NAMES = {GateRefused: "refused", WaitTimeout: "wait_timeout", TaskFailed: "task_failed"}
+
+
+def _code_for(exc: SubmitError) -> int:
+    if isinstance(exc, (GateRefused, TaskFailed)):
+        return REFUSED
+    if isinstance(exc, WaitTimeout):
+        return TIMEOUT
+    return SERVICE
+
+
+def _client(ctx_obj: dict) -> Client:
+    conf = ctx_obj["settings"]
+    if not conf.api_key:
+        raise click.UsageError("no API key: set EVOLINK_API_KEY, put api_key in the config file, "
+                               "or try everything locally with --fake-server")
+    _SECRETS.add(conf.api_key)
+
+    def told(attempt: int, why: str, delay: float) -> None:
+        if ctx_obj["fmt"] == "text":
+            _say(f"  retrying ({why}) in {delay:.1f} s", err=True)
+
+    return Client(conf.api_key, api_base=conf.api_base, files_base=conf.files_base, on_retry=told)
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool, label: str):
+    """A bar on a terminal's stderr (never in JSON mode or when not a TTY); else a no-op."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda done, total, note="": None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    bar = Progress(TextColumn(label + " {task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                   console=Console(stderr=True), transient=True)
+    task = bar.add_task("", total=100)
+
+    def update(done: float, total: float | None, note: str = "") -> None:
+        bar.update(task, completed=100 * done / total if total else 0, description=note)
+
+    with bar:
+        yield update
+
+
+def _wait_and_download(client: Client, journal: Journal, task_id: str, out: str, interval: float,
+                       timeout: float, fmt: str, profile) -> tuple[Task, list[str]]:
+    with _progress(fmt == "text", "waiting") as bar:
+        def on_update(task: Task) -> None:
+            flow.record_task(journal, task)
+            bar(task.progress, 100, f"{task_id} {task.status}")
+
+        task = client.wait(task_id, interval=interval, timeout=timeout, on_update=on_update)
+    warning = flow.link_expiry_warning(task, journal, profile.value("results.link_lifetime"))
+    if warning and fmt == "text":
+        _say(f"warning: {warning}", err=True)
+    with _progress(fmt == "text", "downloading") as bar:
+        files = flow.download(client, journal, task, out, profile, on_progress=lambda d, t: bar(d, t, task_id))
+    return task, [str(f.path) for f in files]
+
+
+def _task_result(task: Task, outputs: list[str], **extra) -> dict:
+    return {**task.to_dict(), "outputs": outputs, "error": task.error.to_dict() if task.error else None, **extra}
+
+
+def _show_task(task: Task, outputs: list[str], fmt: str, **extra) -> None:
+    if fmt == "json":
+        _print_json(_task_result(task, outputs, **extra))
+        return
+    line = f"{task.id}  {task.status}"
+    if task.status not in ("completed", "failed"):
+        line += f"  {task.progress}%"
+    _say(line)
+    if task.error:
+        _say(f"  error: {task.error.describe()}")
+    for url in task.results:
+        _say(f"  result: {url}")
+    for path in outputs:
+        _say(f"  saved: {path}")
+
+
+_EPILOG = """\b
+Examples:
+  submit --image me.jpg --video dance.mp4 --orientation video --wait
+  submit --image me.jpg --video https://cdn.example.com/dance.mp4 --dry-run --format json
+  submit --image me.jpg --video dance.mp4 --fake-server --wait --yes   (local, free)
+  submit list;  submit wait TASK_ID;  submit recover ROW
+
+\b
+Exit codes: 0 done, 1 refused before sending or the task failed, 2 usage error,
+3 internal error, 4 the service or network failed, 5 the wait timed out.
+"""
+
+_format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None,
+                              help="Output format (default: text, or the group's --format).")
+
+
+@click.group(invoke_without_command=True, epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--image", metavar="PATH|URL", help="Character image (JPG or PNG), a local file or a URL.")
+@click.option("--video", metavar="PATH|URL", help="Reference video (MP4 or MOV), a local file or a URL.")
+@click.option("--orientation", type=click.Choice(["image", "video"]), help="character_orientation (required).")
+@click.option("--quality", type=click.Choice(["720p", "1080p"]), default="720p", show_default=True)
+@click.option("--prompt", metavar="TEXT")
+@click.option("--keep-sound/--no-keep-sound", default=None, help="Keep the reference audio. Default: keep.")
+@click.option("--element-id", "element_ids", multiple=True, metavar="ID", help="A video_refer element (orientation video).")
+@click.option("--callback-url", metavar="URL", help="HTTPS URL the service calls when the task ends.")
+@click.option("--wait", is_flag=True, help="Wait for the task and download its results.")
+@click.option("--out", default="results", show_default=True, metavar="DIR", help="Where results are saved.")
+@click.option("--max-cost", type=float, metavar="USD", help="Refuse if the estimate is above this budget.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (needed when not on a terminal).")
+@click.option("--dry-run", is_flag=True, help="Print the exact body and where each file would be hosted; send nothing.")
+@click.option("--force", is_flag=True, help="Submit even though preflight failed a check (the failures are printed).")
+@click.option("--prep", "run_prep", is_flag=True, help="Run prep on local inputs first and submit its outputs.")
+@click.option("--metadata-only", is_flag=True, help="Gate on the documented limits only (no content analysis).")
+@click.option("--video-host", type=click.Choice(["auto", "s3", "evolink"]), default="auto", show_default=True,
+              help="Where a local video goes: auto = the S3 bucket if one is set, else EvoLink's files API.")
+@click.option("--s3-bucket", metavar="NAME", help="S3 bucket for the video (or SUBMIT_S3_BUCKET).")
+@click.option("--s3-endpoint", metavar="URL", help="S3-compatible endpoint (or SUBMIT_S3_ENDPOINT).")
+@click.option("--s3-url-lifetime", type=int, default=24 * 3600, show_default=True, metavar="SECONDS",
+              help="Lifetime of the presigned video URL; it must outlast the task.")
+@click.option("--poll-interval", type=float, metavar="SECONDS", help=f"Between polls (default {DEFAULT_POLL_INTERVAL:g}).")
+@click.option("--timeout", "wait_timeout", type=float, default=1800, show_default=True, metavar="SECONDS",
+              help="Give up waiting after this long (the task goes on; `submit wait` resumes).")
+@click.option("--api-base", metavar="URL", help="API base URL (or EVOLINK_API_BASE).")
+@click.option("--files-base", metavar="URL", help="Files API base URL (or EVOLINK_FILES_BASE).")
+@click.option("--journal", "journal_path", metavar="PATH", help="Journal database (or SUBMIT_JOURNAL).")
+@click.option("--fake-server", is_flag=True, help="Send everything to the bundled local EvoLink: no key, no network, no cost.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.version_option(__version__, prog_name="submit")
+@click.pass_context
+def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_ids, callback_url, wait, out,
+           max_cost, yes, dry_run, force, run_prep, metadata_only, video_host, s3_bucket, s3_endpoint,
+           s3_url_lifetime, poll_interval, wait_timeout, api_base, files_base, journal_path, fake_server, fmt):
+    """Send a checked image and reference video to Kling 3.0 Motion Control on EvoLink."""
+    stack = ctx.with_resource(contextlib.ExitStack())
+    if fake_server:
+        from .fake import FakeEvoLink
+
+        fake = stack.enter_context(FakeEvoLink(api_key="fake-key"))
+        api_base = files_base = fake.url
+        poll_interval = poll_interval if poll_interval is not None else 0.2
+    conf = settings(api_base, files_base, s3_bucket, s3_endpoint, api_key="fake-key" if fake_server else None)
+    ctx.obj = {"settings": conf, "fmt": fmt,
+               "journal": journal_path}
+    if ctx.invoked_subcommand is not None:
+        return
+    if not image or not video:
+        raise click.UsageError("give --image and --video (a local file or a URL each), or a subcommand")
+    if orientation is None:
+        raise click.UsageError("--orientation image|video is required: it sets the duration limit (10 s or 30 s)")
+    profile = load_profile(DEFAULT_PROFILE)
+    request = Request(orientation=orientation, quality=quality, prompt=prompt, keep_sound=keep_sound,
+                      element_ids=tuple(element_ids), callback_url=callback_url)
+    try:
+        code = _submit(ctx.obj, stack, profile, request, image, video, wait, out, max_cost, yes, dry_run, force,
+                       run_prep, metadata_only, video_host, s3_url_lifetime, poll_interval or DEFAULT_POLL_INTERVAL,
+                       wait_timeout, fmt)
+    except _Finish as finish:
+        code = finish.code
+    sys.exit(code)
+
+
+def _submit(obj, stack, profile, request, image, video, wait, out, max_cost, yes, dry_run, force, run_prep,
+            metadata_only, video_host, s3_lifetime, interval, wait_timeout, fmt) -> int:
+    conf = obj["settings"]
+    for role, value in (("image", image), ("video", video)):
+        if not flow.is_url(value) and not Path(value).exists():
+            raise click.BadParameter(f"{value}: no such file", param_hint=f"--{role}")
+    if run_prep:
+        image, video = _run_prep(image, video, request, out, metadata_only, fmt)
+    resolved = request.resolve(profile)
+    report = flow.gate(image, video, request, profile, metadata_only=metadata_only)
+    failures = [c for c in report.checks if c.status.value == "fail"]
+    if fmt == "text":
+        if failures or not report.ok:
+            _say(render(report, "text"), err=True)
+        else:
+            _say(f"preflight: {sum(1 for c in report.checks if c.status.value == 'pass')} checks passed")
+    if failures and not force:
+        names = ", ".join(sorted({c.id for c in failures}))
+        _fail(fmt, GateRefused(f"preflight failed ({names}); fix the inputs (`prep` can), or pass --force"),
+              REFUSED, preflight=report.to_dict())
+    if failures and force:
+        _say(f"warning: submitting despite {len(failures)} failed check(s) (--force)", err=True)
+    inputs = {"image": image, "video": video}
+    # A dry run needs no key: it sends nothing.
+    client = stack.enter_context(_client(obj)) if conf.api_key or not dry_run else None
+    estimate = report.cost.to_dict() if report.cost else None
+    try:
+        flow.check_budget(report, max_cost)
+    except GateRefused as exc:
+        _fail(fmt, exc, REFUSED, cost=estimate)
+    hosts = _hosts(client, conf, video_host, s3_lifetime)
+    if dry_run:
+        from .body import generation_body
+
+        where = {role: ({"url": value, "host": "user-url"} if flow.is_url(value) else
+                        {"path": value, "host": hosts[role].name, "destination": hosts[role].describe(Path(value))})
+                 for role, value in inputs.items()}
+        placeholder = {role: value if flow.is_url(value) else f"<{hosts[role].name} URL of {Path(value).name}>"
+                       for role, value in inputs.items()}
+        body = generation_body(profile, resolved, placeholder["image"], placeholder["video"])
+        result = {"dry_run": True, "body": body, "hosting": where, "cost": estimate, "preflight_ok": report.ok}
+        if fmt == "json":
+            _print_json(result)
+        else:
+            _say("dry run: nothing was uploaded or sent")
+            _say(json.dumps(body, indent=2))
+            for role, place in where.items():
+                _say(f"{role}: {place.get('path') or place.get('url')} -> {place.get('destination') or 'used as given'}")
+            _say(_cost_line(report))
+        return OK
+    for problem in _url_problems(client, inputs, profile, fmt):
+        _fail(fmt, GateRefused(problem), REFUSED)
+    if fmt == "text":
+        _say(_cost_line(report))
+    if not yes:
+        if not sys.stdin.isatty():
+            _fail(fmt, GateRefused("not on a terminal, so nobody can confirm the cost: pass --yes"), REFUSED,
+                  cost=estimate)
+        if not click.confirm("Submit this paid generation?", default=False, err=True):
+            _fail(fmt, GateRefused("not confirmed"), REFUSED, cost=estimate)
+    from .body import generation_body
+
+    journal = stack.enter_context(Journal(obj["journal"]))
+    try:
+        hosted = flow.host_inputs(inputs, hosts)
+        body = generation_body(profile, resolved, hosted["image"].url, hosted["video"].url)
+        created = flow.create(client, journal, body, estimate)
+    except SubmitError as exc:
+        _fail(fmt, exc, _code_for(exc), cost=estimate)
+    task = created.task
+    if fmt == "text":
+        _say(f"created {task.id} (journal row {created.row}){' (replayed)' if task.replayed else ''}")
+        if created.reserved:
+            _say(f"  reserved {created.reserved['credits']:g} credits")
+        for warning in created.warnings:
+            _say(f"warning: {warning}", err=True)
+    outputs: list[str] = []
+    if wait:
+        try:
+            task, outputs = _wait_and_download(client, journal, task.id, out, interval, wait_timeout, fmt, profile)
+        except SubmitError as exc:
+            exc.task_id = exc.task_id or task.id
+            _fail(fmt, exc, _code_for(exc), journal_row=created.row, cost=estimate)
+    if fmt == "json":
+        _print_json(_task_result(task, outputs, journal_row=created.row, cost=estimate, reserved=created.reserved,
+                                 hosted={r: {"host": h.host, "url": h.url, "expires_at": h.expires_at}
+                                         for r, h in hosted.items()}, warnings=created.warnings))
+    else:
+        _show_task(task, outputs, fmt)
+        if not wait:
+            _say(f"follow it with: submit wait {task.id}")
+    return OK
+
+
+def _cost_line(report) -> str:
+    cost = report.cost
+    if cost is None:
+        return "cost: not estimated (see the request checks)"
+    bound = "at most " if cost.upper_bound else ""
+    return (f"cost: {bound}{cost.credits:g} credits, about ${cost.usd:.2f} "
+            f"(up to ${flow.worst_case_usd(report):.2f} at the other published rate); {cost.basis}")
+
+
+def _hosts(client, conf, video_host: str, lifetime: int) -> dict:
+    from .hosting import EvoLinkFilesHost, S3Host
+
+    files = EvoLinkFilesHost(client, conf.files_base)
+    if video_host == "s3" or (video_host == "auto" and conf.s3_bucket):
+        if not conf.s3_bucket:
+            raise click.UsageError("--video-host s3 needs --s3-bucket (or SUBMIT_S3_BUCKET)")
+        video = S3Host(conf.s3_bucket, prefix=conf.s3_prefix, lifetime=lifetime, endpoint_url=conf.s3_endpoint,
+                       region=conf.s3_region)
+    else:
+        video = files
+    return {"image": files, "video": video}
+
+
+def _url_problems(client, inputs, profile, fmt) -> list[str]:
+    problems = []
+    for result in flow.check_urls(client, inputs, profile):
+        problems.extend(result.problems)
+        if fmt == "text":
+            for warning in result.warnings:
+                _say(f"warning: {warning}", err=True)
+    return problems
+
+
+def _run_prep(image, video, request, out, metadata_only, fmt):
+    import prep as prep_module
+
+    local = {k: v for k, v in (("image", image), ("video", video)) if not flow.is_url(v)}
+    plan = prep_module.plan(**local, orientation=request.orientation, keep_sound=request.keep_sound,
+                            out_dir=Path(out) / "prepped", force=True, metadata_only=metadata_only)
+    result = prep_module.apply(plan)
+    refused = [i for i in plan.items if i.refused]
+    if refused:
+        why = "; ".join(f"{i.source}: {i.refused}" for i in refused)
+        _fail(fmt, GateRefused(f"prep cannot fix the inputs: {why}"), REFUSED)
+    paths = {o["role"]: o["path"] for o in result.outputs}
+    if fmt == "text":
+        for o in result.outputs:
+            if o["changed"]:
+                _say(f"prep: {o['role']} -> {o['path']}")
+    return paths.get("image", image), paths.get("video", video)
+
+
+# ---------------------------------------------------------------------- subcommands
+def _journal(ctx) -> Journal:
+    return ctx.with_resource(Journal(ctx.obj["journal"]))
+
+
+def _fmt(ctx, fmt):
+    return fmt or ctx.obj["fmt"]
+
+
+def _run_sub(ctx, fmt, action) -> None:
+    try:
+        code = action()
+    except SubmitError as exc:
+        try:
+            _fail(fmt, exc, _code_for(exc))
+        except _Finish as finish:
+            code = finish.code
+    sys.exit(code or OK)
+
+
+@submit.command()
+@click.argument("task_id")
+@_format_option
+@click.pass_context
+def status(ctx, task_id, fmt):
+    """Show a task's status once (no waiting)."""
+    fmt = _fmt(ctx, fmt)
+
+    def action():
+        client = ctx.with_resource(_client(ctx.obj))
+        task = client.get_task(task_id)
+        flow.record_task(_journal(ctx), task)
+        _show_task(task, [], fmt)
+        return REFUSED if task.status == "failed" else OK
+
+    _run_sub(ctx, fmt, action)
+
+
+@submit.command()
+@click.argument("task_id")
+@click.option("--out", default="results", show_default=True, metavar="DIR")
+@click.option("--poll-interval", type=float, default=DEFAULT_POLL_INTERVAL, show_default=True, metavar="SECONDS")
+@click.option("--timeout", "wait_timeout", type=float, default=1800, show_default=True, metavar="SECONDS")
+@_format_option
+@click.pass_context
+def wait(ctx, task_id, out, poll_interval, wait_timeout, fmt):
+    """Wait for any task (one from the journal or not) and download its results."""
+    fmt = _fmt(ctx, fmt)
+
+    def action():
+        client = ctx.with_resource(_client(ctx.obj))
+        task, outputs = _wait_and_download(client, _journal(ctx), task_id, out, poll_interval, wait_timeout, fmt,
+                                           load_profile(DEFAULT_PROFILE))
+        _show_task(task, outputs, fmt)
+        return OK
+
+    _run_sub(ctx, fmt, action)
+
+
+@submit.command()
+@click.argument("task_id")
+@click.option("--out", default="results", show_default=True, metavar="DIR")
+@_format_option
+@click.pass_context
+def download(ctx, task_id, out, fmt):
+    """Download a completed task's results (resumes a broken download)."""
+    fmt = _fmt(ctx, fmt)
+
+    def action():
+        client = ctx.with_resource(_client(ctx.obj))
+        journal = _journal(ctx)
+        task = client.get_task(task_id)
+        flow.record_task(journal, task)
+        profile = load_profile(DEFAULT_PROFILE)
+        warning = flow.link_expiry_warning(task, journal, profile.value("results.link_lifetime"))
+        if warning and fmt == "text":
+            _say(f"warning: {warning}", err=True)
+        files = flow.download(client, journal, task, out, profile)
+        _show_task(task, [str(f.path) for f in files], fmt)
+        return OK
+
+    _run_sub(ctx, fmt, action)
+
+
+@submit.command(name="list")
+@click.option("--limit", type=int, default=20, show_default=True)
+@_format_option
+@click.pass_context
+def list_(ctx, limit, fmt):
+    """Show the journal: every submission, newest first."""
+    fmt = _fmt(ctx, fmt)
+    entries = _journal(ctx).entries(limit)
+    if fmt == "json":
+        _print_json({"tasks": [e.to_dict() for e in entries]})
+        return
+    if not entries:
+        _say("the journal is empty")
+    for e in entries:
+        state = e.status or e.state
+        who = e.task_id or (f"answer lost: `submit recover {e.row}`" if e.state in ("sending", "sent") else "-")
+        _say(f"{e.row:>4}  {e.created_at}  {state:<10}  {who}  {', '.join(e.outputs)}")
+
+
+@submit.command()
+@click.argument("row", type=int)
+@_format_option
+@click.pass_context
+def recover(ctx, row, fmt):
+    """Find the task of a submission whose answer was lost (same Idempotency-Key, never a second task)."""
+    fmt = _fmt(ctx, fmt)
+
+    def action():
+        client = ctx.with_resource(_client(ctx.obj))
+        created = flow.recover(client, _journal(ctx), row)
+        _show_task(created.task, [], fmt, journal_row=row)
+        return OK
+
+    _run_sub(ctx, fmt, action)
+
+
+@submit.command()
+@_format_option
+@click.pass_context
+def credits(ctx, fmt):
+    """Show the remaining credits of the key and of the account."""
+    fmt = _fmt(ctx, fmt)
+
+    def action():
+        data = ctx.with_resource(_client(ctx.obj)).credits()
+        if fmt == "json":
+            _print_json({"credits": data})
+        else:
+            for who in ("token", "user"):
+                if isinstance(data.get(who), dict):
+                    _say(f"{who}: {data[who].get('remaining_credits')} credits left")
+        return OK
+
+    _run_sub(ctx, fmt, action)
+
+
+@click.command(name="fake-server", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option("--key", default="fake-key", show_default=True, help="The bearer key it accepts.")
+@click.option("--polls", type=int, default=3, show_default=True, help="Polls from pending to completed.")
+@click.option("--credits", "credit_balance", type=float, default=10_000.0, show_default=True)
+@click.option("--credit-unit", type=click.Choice(["uc", "credits"]), default="uc", show_default=True,
+              help="Unit of credits_reserved (the docs disagree).")
+@click.option("--code-style", type=click.Choice(["string", "int"]), default="string", show_default=True,
+              help="error.code as a string or as the HTTP status (the docs disagree).")
+@click.option("--files-images-only", is_flag=True, help="Refuse video uploads, as the files API docs say.")
+@click.option("--verbose", is_flag=True, help="Log each request line.")
+def fake_server(host, port, key, polls, credit_balance, credit_unit, code_style, files_images_only, verbose):
+    """Run the bundled local EvoLink server (tasks, files, credits, fault injection) until Ctrl-C."""
+    from .fake import FakeEvoLink
+
+    server = FakeEvoLink(api_key=key, host=host, port=port, polls_to_complete=polls, credits=credit_balance,
+                         credit_unit=credit_unit, code_style=code_style, files_accept_video=not files_images_only,
+                         quiet=not verbose)
+    click.echo(f"fake EvoLink listening on {server.url} (API and files); faults: POST {server.url}/_fake/faults",
+               err=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.stop()
+
+
+submit.add_command(fake_server)
+
+
+def main() -> None:
+    run_command(submit, "submit")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,8 @@
+"""``python -m submit.fake``: run the local EvoLink until interrupted."""
+
+from preflight.cli import run_command
+
+from ..cli import fake_server
+
+if __name__ == "__main__":
+    run_command(fake_server, "submit fake-server")

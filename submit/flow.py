@@ -1,0 +1,168 @@
+"""The steps of a submission, each usable on its own: gate, host, create (journalled), wait,
+download, recover. The CLI strings them together; other tools can too."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from preflight import Report, Request, check
+from preflight.profile import Profile
+
+from .client import Client, Download, Task, new_idempotency_key
+from .errors import GateRefused, SubmitError, TransportError
+from .hosting import HostedFile, Host, UrlCheck, check_url
+from .journal import CREATED, REFUSED, SENT, Journal
+
+
+def is_url(value: str) -> bool:
+    return value.lower().startswith(("http://", "https://"))
+
+
+def gate(image: str, video: str, request: Request, profile: Profile, *, metadata_only: bool = False,
+         progress=None) -> Report:
+    """preflight on whichever inputs are local files (URLs are checked by ``check_urls``)."""
+    return check(image=None if is_url(image) else image, video=None if is_url(video) else video,
+                 request=request, metadata_only=metadata_only, profile=profile, progress=progress)
+
+
+def check_urls(client: Client, inputs: dict[str, str], profile: Profile) -> list[UrlCheck]:
+    return [check_url(client, value, role, profile) for role, value in inputs.items() if is_url(value)]
+
+
+def worst_case_usd(report: Report) -> float | None:
+    """The highest of the USD figures for the estimate: EvoLink's pages convert credits to USD
+    at two rates (API ref section 8); a budget is checked against the dearer one."""
+    if report.cost is None:
+        return None
+    return max([report.cost.usd, *report.cost.usd_alternatives.values()])
+
+
+def check_budget(report: Report, max_cost_usd: float | None) -> None:
+    if max_cost_usd is None:
+        return
+    usd = worst_case_usd(report)
+    if usd is None:
+        raise GateRefused("--max-cost: the cost could not be estimated (see the request checks)")
+    if usd > max_cost_usd + 1e-9:
+        raise GateRefused(f"estimated cost up to ${usd:.4f} is above --max-cost ${max_cost_usd:.4f}")
+
+
+def host_inputs(inputs: dict[str, str], hosts: dict[str, Host]) -> dict[str, HostedFile]:
+    """A URL for each input: the user's own URL as it is, local files through their host."""
+    hosted = {}
+    for role, value in inputs.items():
+        if is_url(value):
+            hosted[role] = HostedFile(value, value, "user-url")
+        else:
+            hosted[role] = hosts[role].host(Path(value))
+    return hosted
+
+
+@dataclass
+class Created:
+    task: Task
+    row: int
+    reserved: dict | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def interpret_reserved(raw: float | None, expected_credits: float | None) -> dict | None:
+    """``credits_reserved`` is in UC (1/10,000 credit) in the documented example and in credits
+    in EvoLink's client (API ref section 8, UNCONFIRMED): take the reading nearer the estimate."""
+    if raw is None:
+        return None
+    if not expected_credits or raw <= 0:
+        return {"raw": raw, "credits": raw, "unit": "credits (assumed)"}
+    readings = {"credits": raw, "uc": raw / 10_000}
+    unit = min(readings, key=lambda u: abs(math.log(max(readings[u], 1e-9) / expected_credits)))
+    return {"raw": raw, "credits": round(readings[unit], 4), "unit": unit}
+
+
+def create(client: Client, journal: Journal, body: dict, estimate: dict | None = None,
+           idempotency_key: str | None = None) -> Created:
+    """POST the task with the journal written first, so the id survives anything after the send."""
+    key = idempotency_key or new_idempotency_key()
+    row = journal.start(client.api_base, key, body, estimate)
+    try:
+        task = client.create_task(body, idempotency_key=key)
+    except TransportError as exc:
+        # The POST may have arrived: keep the row so `submit recover` can ask again with the key.
+        journal.update(row, state=SENT, error=exc.info.to_dict() if exc.info else {"message": str(exc)})
+        raise SubmitError(f"{exc}. The task may have been created: `submit recover {row}` asks again with the "
+                          "same Idempotency-Key, which cannot create a second task", exc.info) from None
+    except SubmitError as exc:
+        journal.update(row, state=REFUSED, error=exc.info.to_dict() if exc.info else {"message": str(exc)})
+        raise
+    return _record_created(journal, row, task, estimate)
+
+
+def _record_created(journal: Journal, row: int, task: Task, estimate: dict | None) -> Created:
+    expected = estimate.get("credits") if estimate else None
+    reserved = interpret_reserved(task.credits_reserved, expected)
+    journal.update(row, state=CREATED, task_id=task.id, status=task.status, progress=task.progress,
+                   reserved=reserved, error=None)
+    warnings = []
+    if reserved and expected and reserved["credits"] > expected * 1.5:
+        warnings.append(f"the service reserved {reserved['credits']:g} credits, more than the "
+                        f"{expected:g} estimated")
+    return Created(task, row, reserved, warnings)
+
+
+def recover(client: Client, journal: Journal, row: int) -> Created:
+    """Ask again for a submission whose answer was lost, with its original Idempotency-Key."""
+    entry = journal.get(row)
+    if entry is None:
+        raise SubmitError(f"no journal row {row}")
+    if entry.task_id:
+        return Created(client.get_task(entry.task_id), row, entry.reserved)
+    if entry.api_base != client.api_base:
+        raise SubmitError(f"row {row} was sent to {entry.api_base}, not {client.api_base}: use --api-base")
+    try:
+        task = client.create_task(entry.body, idempotency_key=entry.idempotency_key)
+    except TransportError as exc:
+        journal.update(row, state=SENT, error=exc.info.to_dict() if exc.info else {"message": str(exc)})
+        raise
+    return _record_created(journal, row, task, entry.estimate)
+
+
+def record_task(journal: Journal, task: Task, outputs: list[str] | None = None) -> None:
+    fields: dict = {"status": task.status, "progress": task.progress, "results": task.results,
+                    "error": task.error.to_dict() if task.error else None}
+    if task.status == "completed":
+        entry = journal.by_task(task.id)
+        if entry is not None and not entry.completed_at:
+            fields["completed_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    if outputs is not None:
+        fields["outputs"] = outputs
+    journal.update_task(task.id, **fields)
+
+
+def link_expiry_warning(task: Task, journal: Journal, lifetime: float, margin: float = 4 * 3600) -> str | None:
+    """Result links live 24 h from completion (API ref section 3). The completion time is known
+    only if this journal saw it; otherwise the task's creation time is the safe lower bound."""
+    entry = journal.by_task(task.id)
+    started = None
+    if entry is not None and entry.completed_at:
+        started = dt.datetime.fromisoformat(entry.completed_at).timestamp()
+    elif task.created:
+        started = float(task.created)
+    if started is None:
+        return None
+    left = started + lifetime - dt.datetime.now(dt.timezone.utc).timestamp()
+    if left < margin:
+        when = "have probably expired" if left <= 0 else f"expire in about {left / 3600:.1f} h"
+        return f"task {task.id}'s result links {when} (they live {lifetime / 3600:g} h): download them now"
+    return None
+
+
+def download(client: Client, journal: Journal, task: Task, out_dir: str | Path, profile: Profile,
+             on_progress: Callable[[int, int | None], None] | None = None) -> list[Download]:
+    # A result is bounded by what the service accepts as input plus headroom for 1080p output.
+    files = client.download(task, out_dir, expected_max_bytes=4 * profile.value("video.max_file_size"),
+                            on_progress=on_progress)
+    record_task(journal, task, [str(f.path) for f in files])
+    return files
