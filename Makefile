@@ -30,6 +30,11 @@ demo: fixtures
 	-$(VENV)/bin/preflight --metadata-only --image $(FIXTURES)/image/side_299.png --video $(FIXTURES)/video/dur_10.2s.mp4
 	@echo; echo "== prep fixes them: scales the image, trims the clip, then checks its own outputs =="
 	$(VENV)/bin/prep --metadata-only --force --image $(FIXTURES)/image/side_299.png --video $(FIXTURES)/video/dur_10.2s.mp4 -o $(FIXTURES)/prepped
+	@echo; echo "== submit sends the prepared pair to the bundled local EvoLink (no key, no network, no cost) and downloads the result =="
+	SUBMIT_JOURNAL=$(FIXTURES)/demo-journal.sqlite3 $(VENV)/bin/submit --fake-server --yes --wait --metadata-only \
+		--image $(FIXTURES)/prepped/side_299.prep.png --video $(FIXTURES)/prepped/dur_10.2s.prep.mp4 \
+		--orientation image --prompt "A person standing still" --out $(FIXTURES)/results
+	SUBMIT_JOURNAL=$(FIXTURES)/demo-journal.sqlite3 $(VENV)/bin/submit list --limit 3
 
 test: $(STAMP)
 	$(PY) -m pytest

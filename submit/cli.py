@@ -207,7 +207,10 @@ def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_
         fake = stack.enter_context(FakeEvoLink(api_key="fake-key"))
         api_base = files_base = fake.url
         poll_interval = poll_interval if poll_interval is not None else 0.2
-    conf = settings(api_base, files_base, s3_bucket, s3_endpoint, api_key="fake-key" if fake_server else None)
+    try:
+        conf = settings(api_base, files_base, s3_bucket, s3_endpoint, api_key="fake-key" if fake_server else None)
+    except SubmitError as exc:  # a config file that is unsafe or unreadable
+        raise click.UsageError(str(exc)) from None
     ctx.obj = {"settings": conf, "fmt": fmt,
                "journal": journal_path}
     if ctx.invoked_subcommand is not None:
@@ -243,7 +246,11 @@ def _submit(obj, stack, profile, request, image, video, wait, out, max_cost, yes
         if failures or not report.ok:
             _say(render(report, "text"), err=True)
         else:
-            _say(f"preflight: {sum(1 for c in report.checks if c.status.value == 'pass')} checks passed")
+            n = report.counts()
+            _say(f"preflight: ok ({n['pass']} passed, {n['warn']} warnings, {n['skip']} skipped)")
+            for c in report.checks:
+                if c.status.value == "warn":
+                    _say(f"  warning {c.id}: {c.message}", err=True)
     if failures and not force:
         names = ", ".join(sorted({c.id for c in failures}))
         _fail(fmt, GateRefused(f"preflight failed ({names}); fix the inputs (`prep` can), or pass --force"),

@@ -77,9 +77,12 @@ class S3Host:
     def _s3(self):
         try:
             import boto3  # deferred: only this host needs it
+            from botocore.config import Config
         except ImportError:
             raise HostingError("the S3 host needs boto3: pip install 'motion-preflight[s3]'") from None
-        return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self.region)
+        # SigV4, whose presigned URLs may last up to the 7 days MAX_LIFETIME allows.
+        return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self.region,
+                            config=Config(signature_version="s3v4"))
 
     def _key(self, path: Path) -> str:
         return f"{self.prefix}{uuid.uuid4().hex[:12]}/{path.name}"

@@ -132,6 +132,7 @@ class FakeEvoLink:
         self.files: dict[str, _File] = {}
         self.idempotency: dict[str, tuple[str, dict]] = {}
         self.counts = {"posts": 0, "creates": 0, "polls": 0, "uploads": 0, "downloads": 0}
+        self.received: list[str] = []  # "METHOD /path" of every request, as it arrives
         self.clock_offset = 0.0
         self.lock = threading.RLock()
         self._dir = Path(tempfile.mkdtemp(prefix="fake-evolink-"))
@@ -265,9 +266,9 @@ class FakeEvoLink:
             for c in report.checks:
                 if c.status.value != "fail":
                     continue
-                unreadable = c.role == "image" and c.id in ("image.readable", "image.format")
+                unreadable = c.id in ("image.readable", "image.format")
                 task.fail_code = "image_processing_error" if unreadable else "invalid_parameters"
-                task.fail_message = f"{c.role} rejected: {c.message}"
+                task.fail_message = f"{c.subject} rejected ({c.id}): {c.message}"
                 return
             facts = report.facts.get(str(video))
             readings = facts.video.durations() if facts and facts.video else {}
@@ -460,6 +461,8 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server_state
         path = urlsplit(self.path).path
         body = self._body() if self.command in ("POST", "DELETE") else b""
+        with fake.lock:
+            fake.received.append(f"{self.command} {path}")
         fault = None if path.startswith("/_fake/") else fake.take_fault(self.command, path)
         if fault is not None:
             if fault.kind == "slow":
@@ -483,6 +486,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._route(path, body, fault)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        except Exception as exc:  # a bug here must look like a server error to the client, not a hang-up
+            if not self.server_state.quiet:
+                import traceback
+
+                traceback.print_exc()
+            self._error(500, "internal_error", f"fake server error: {type(exc).__name__}: {exc}")
 
     def _fault_reply(self, fault: Fault) -> None:
         headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}

@@ -1,0 +1,44 @@
+"""Helpers for the submit tests: a secret that must never be seen, and a runner for the real
+``submit`` command that keeps everything it printed for the secret check."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+# A key that looks like a real one and appears nowhere else, so a grep for it cannot match by accident.
+SECRET = f"sk-test-{uuid.uuid4().hex}"
+
+# Everything any submit test printed, wrote or raised; the secret guard greps it.
+SEEN: list[str] = []
+
+
+class SubmitRun:
+    def __init__(self, done: subprocess.CompletedProcess):
+        self.code = done.returncode
+        self.stdout = done.stdout
+        self.stderr = done.stderr
+
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+
+def run_submit(*args, env: dict | None = None, timeout: float = 180, stdin: str | None = None) -> SubmitRun:
+    done = subprocess.run([sys.executable, "-m", "submit.cli", *map(str, args)], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=timeout, input=stdin)
+    SEEN.extend([done.stdout, done.stderr])
+    assert "Traceback" not in done.stderr, done.stderr
+    return SubmitRun(done)
+
+
+def seen_files(root: Path) -> list[str]:
+    """The bytes of every small file under ``root`` (journals, configs, logs), as text."""
+    out = []
+    for path in root.rglob("*"):
+        if path.is_file() and path.stat().st_size < 5_000_000:
+            out.append(path.read_bytes().decode("latin-1"))
+    return out
