@@ -439,3 +439,14 @@ def test_fake_server_runs_as_a_module():
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_cli_prep_then_submit(fake, fx, env, tmp_path):
+    run = run_submit("--image", fx / "image/side_299.png", "--video", fx / "video/dur_10.2s.mp4", "--orientation",
+                     "image", "--prep", "--metadata-only", "--yes", "--out", tmp_path / "out", "--format", "json",
+                     env=env)
+    assert run.code == 0, run.stderr
+    task = fake.tasks[run.json()["task_id"]]
+    assert task.status == "pending" and task.result_path is not None  # the fake's intake accepted both
+    assert sorted(p.name for p in (tmp_path / "out" / "prepped").iterdir()) == ["dur_10.2s.prep.mp4",
+                                                                                 "side_299.prep.png"]
