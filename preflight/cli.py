@@ -12,8 +12,8 @@ import traceback
 import click
 
 from . import __version__
-from .formats import FORMATS, render
-from .profile import DEFAULT_PROFILE, ProfileError, load_profile
+from .formats import FORMATS
+from .profile import DEFAULT_PROFILE, ProfileError
 from .report import ExitCode
 from .request import Request
 
@@ -22,6 +22,12 @@ Examples:
   preflight --image me.jpg --video dance.mp4 --orientation video
   preflight --video dance.mp4 --format json --metadata-only
   preflight clip1.mp4 clip2.mov photo.png      (each file on its own)
+  preflight jobs/*.job.toml --jobs 4 --format junit > preflight.xml
+  preflight jobs/*.job.toml --report report.html
+
+\b
+Configuration: [tool.preflight] in pyproject.toml or a preflight.toml, found from the
+working directory upwards (see README); options given here win.
 
 \b
 Exit codes: 0 no check failed, 1 a check failed (or warned with --strict),
@@ -41,7 +47,7 @@ def _choice(profile, key: str, value: str | None, option: str) -> str | None:
 
 
 @click.command(epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.argument("files", nargs=-1, metavar="[FILE|JOB.job.toml]...")
 @click.option("--image", metavar="PATH", help="Character image (JPG or PNG).")
 @click.option("--video", metavar="PATH", help="Reference motion video (MP4 or MOV).")
 @click.option("--orientation", metavar="image|video",
@@ -52,49 +58,77 @@ def _choice(profile, key: str, value: str | None, option: str) -> str | None:
 @click.option("--element-id", "element_ids", multiple=True, metavar="ID",
               help="element_list entry (a video_refer element); requires --orientation video.")
 @click.option("--callback-url", metavar="URL", help="HTTPS URL the service calls when the task ends.")
-@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Report format.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
-@click.option("--metadata-only", is_flag=True, help="Only the documented limits: no decoding, no content analysis.")
-@click.option("--profile", "profile_name", default=DEFAULT_PROFILE, show_default=True, metavar="NAME|PATH",
-              help="Constraint profile: a bundled name or a TOML file.")
+@click.option("--metadata-only", is_flag=True, default=None,
+              help="Only the documented limits: no decoding, no content analysis.")
+@click.option("--profile", "profile_name", default=None, metavar="NAME|PATH",
+              help=f"Constraint profile: a bundled name or a TOML file. Default: {DEFAULT_PROFILE}.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Parallel workers for several jobs or files. Default: the core count.")
+@click.option("--no-cache", is_flag=True, help="Check everything again instead of reusing results for unchanged files.")
+@click.option("--cache-dir", metavar="DIR", help="Where results are cached (or PREFLIGHT_CACHE_DIR).")
+@click.option("--config", "config_path", metavar="PATH", help="Configuration file (default: the nearest one found).")
+@click.option("--report", "html_report", metavar="PATH.html",
+              help="Also write a self-contained HTML page: timelines, frames with the pose drawn, verdicts.")
 @click.version_option(__version__, prog_name="preflight")
 def preflight(files, image, video, orientation, quality, prompt, keep_sound, element_ids, callback_url,
-              fmt, strict, metadata_only, profile_name):
+              fmt, strict, metadata_only, profile_name, jobs, no_cache, cache_dir, config_path, html_report):
     """Check a character image and a reference video before paying for a generation.
 
     With --image and/or --video, the pair is checked together with the request options.
-    With bare FILE arguments, each file is checked on its own (image or video by content).
+    With bare FILE arguments, each file is checked on its own (image or video by content);
+    a JOB.job.toml argument checks the whole job it describes.
     """
     if files and (image or video):
         raise click.UsageError("give either --image/--video or bare FILE arguments, not both")
     if not files and image is None and video is None:
         raise click.UsageError("nothing to check: give --image, --video or FILE arguments")
+    from .config import ConfigError, load_config
+
     try:
-        profile = load_profile(profile_name)
+        config = load_config(config_path)
+        profile = config.load_profile(profile_name)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
     except ProfileError as exc:
         raise click.BadParameter(str(exc), param_hint="--profile") from None
+    if html_report and metadata_only:
+        raise click.UsageError("--report shows the content analysis, which --metadata-only skips")
+    metadata_only = config.metadata_only if metadata_only is None else metadata_only
     request = Request(
-        orientation=_choice(profile, "request.orientations", orientation, "--orientation"),
-        quality=_choice(profile, "request.qualities", quality, "--quality"),
+        orientation=_choice(profile, "request.orientations", orientation or config.orientation, "--orientation"),
+        quality=_choice(profile, "request.qualities", quality or config.quality, "--quality"),
         prompt=prompt,
         keep_sound=keep_sound,
         element_ids=tuple(element_ids),
         callback_url=callback_url,
     )
 
-    from .api import check, check_files
+    from . import batch
+    from .cache import Cache
+    from .formats import render_results
+    from .job import is_job_file
 
+    if files:
+        units = [batch.job_unit(f, request) if is_job_file(f) else batch.Unit(name=f, request=request, files=(f,))
+                 for f in files]
+    else:
+        units = [batch.Unit(name=" + ".join(p for p in (image, video) if p), request=request, image=image,
+                            video=video)]
+    use_cache = config.cache and not no_cache
+    cache = Cache(cache_dir or config.cache_dir) if use_cache else None
     with _progress_bar(enabled=fmt == "text" and not metadata_only) as progress:
-        if files:
-            report = check_files(files, request=request, metadata_only=metadata_only, profile=profile,
-                                 progress=progress)
-        else:
-            report = check(image, video, request=request, metadata_only=metadata_only, profile=profile,
-                           progress=progress)
+        results = batch.run(units, profile=profile, config=config, metadata_only=metadata_only,
+                            jobs=jobs or config.jobs, cache=cache, visual=bool(html_report), progress=progress)
+    if html_report:
+        from .formats.html_report import write_report
+
+        write_report(results, html_report)
     color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    click.echo(render(report, fmt, color=color))
-    sys.exit(report.exit_code(strict))
+    click.echo(render_results(results, fmt, color=color))
+    sys.exit(max(r.report.exit_code(strict) for r in results))
 
 
 # Videos shorter than this are analysed too quickly for a progress bar to help.

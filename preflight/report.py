@@ -52,6 +52,11 @@ class Check:
             out["times"] = self.times
         return out
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Check":
+        return cls(d["id"], d["subject"], Status(d["status"]), d["message"], d.get("measured"), d.get("limit"),
+                   d.get("file"), list(d.get("times", [])))
+
 
 @dataclass
 class CostEstimate:
@@ -75,6 +80,11 @@ class CostEstimate:
             "rounding": self.rounding,
             "upper_bound": self.upper_bound,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "CostEstimate":
+        return cls(d["quality"], d["billed_seconds"], d["credits"], d["usd"], d["basis"], d["rounding"],
+                   d.get("upper_bound", False), dict(d.get("usd_alternatives", {})))
 
 
 @dataclass
@@ -129,3 +139,17 @@ class Report:
             "cost": self.cost.to_dict() if self.cost else None,
             "notes": self.notes,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Report":
+        """The report back from its JSON (as cached); ``analysis`` and ``facts`` are not kept."""
+        return cls(
+            profile=d["profile"],
+            tool_version=d["tool"]["version"],
+            metadata_only=d["metadata_only"],
+            request=d["request"],
+            inputs=d["inputs"],
+            checks=[Check.from_dict(c) for c in d["checks"]],
+            notes=list(d.get("notes", [])),
+            cost=CostEstimate.from_dict(d["cost"]) if d.get("cost") else None,
+        )

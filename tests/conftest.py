@@ -19,6 +19,12 @@ sys.path.append(str(ROOT / "bench"))  # after the packages: a bench script must 
 import make_fixtures  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """The result cache of every command run by the tests goes to a throwaway folder."""
+    os.environ["PREFLIGHT_CACHE_DIR"] = str(tmp_path_factory.mktemp("preflight-cache"))
+
+
 @pytest.fixture(scope="session")
 def fx(tmp_path_factory) -> Path:
     """The generated fixtures, including the 100 MB edge files (written sparse)."""

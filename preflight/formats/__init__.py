@@ -1,15 +1,34 @@
-"""Output formats: each renders the same Report to a string."""
+"""Output formats: each renders the same reports, one per job or file, to a string.
+
+``render(report, fmt)`` renders one report; ``render_results(results, fmt)`` a run of several
+(``preflight.batch.Result``: a unit's name and its report). One report in JSON is the report
+object itself; several are ``{"ok", "summary", "reports": [...]}``.
+"""
 
 from __future__ import annotations
 
 from ..report import Report
-from . import json_format, text_format
+from . import github_format, json_format, junit_format, sarif_format, text_format
 
-FORMATS = {
-    "text": text_format.render,
-    "json": json_format.render,
+# Formats that render a whole run at once (they take [(name, report), ...]).
+_RUN_FORMATS = {
+    "text": text_format.render_run,
+    "json": json_format.render_run,
+    "jsonl": json_format.render_lines,
+    "junit": junit_format.render_run,
+    "github": github_format.render_run,
+    "sarif": sarif_format.render_run,
 }
+FORMATS = tuple(_RUN_FORMATS)
 
 
-def render(report: Report, fmt: str, color: bool = False) -> str:
-    return FORMATS[fmt](report, color=color)
+def render(report: Report, fmt: str, color: bool = False, name: str | None = None) -> str:
+    return _RUN_FORMATS[fmt]([(name or _default_name(report), report)], color=color)
+
+
+def render_results(results, fmt: str, color: bool = False) -> str:
+    return _RUN_FORMATS[fmt]([(r.unit.name, r.report) for r in results], color=color)
+
+
+def _default_name(report: Report) -> str:
+    return " + ".join(i["path"] for i in report.inputs) or "request"

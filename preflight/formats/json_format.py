@@ -1,4 +1,4 @@
-"""One JSON object per run: the Report's fields as they are (see README for the schema)."""
+"""JSON: one object for one report, or one object holding them all; JSON Lines: one a line."""
 
 from __future__ import annotations
 
@@ -7,5 +7,16 @@ import json
 from ..report import Report
 
 
-def render(report: Report, color: bool = False) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
+def render_run(named: list[tuple[str, Report]], color: bool = False) -> str:
+    if len(named) == 1:
+        return json.dumps(named[0][1].to_dict(), indent=2, ensure_ascii=False)
+    failed = sum(1 for _, r in named if not r.ok)
+    return json.dumps({
+        "ok": failed == 0,
+        "summary": {"reports": len(named), "failed": failed},
+        "reports": [{"name": name, **r.to_dict()} for name, r in named],
+    }, indent=2, ensure_ascii=False)
+
+
+def render_lines(named: list[tuple[str, Report]], color: bool = False) -> str:
+    return "\n".join(json.dumps({"name": name, **r.to_dict()}, ensure_ascii=False) for name, r in named)

@@ -53,3 +53,13 @@ def render(report: Report, color: bool = False) -> str:
         f"{counts['pass']} passed, {counts['skip']} skipped"
     )
     return "\n".join(lines)
+
+
+def render_run(named: list[tuple[str, Report]], color: bool = False) -> str:
+    if len(named) == 1:
+        return render(named[0][1], color=color)
+    parts = [_paint(f"== {name}", "1", color) + "\n" + render(report, color=color) for name, report in named]
+    failed = [name for name, r in named if not r.ok]
+    verdict = _paint("FAILED", "31;1", color) if failed else _paint("OK", "32;1", color)
+    parts.append(f"{verdict}: {len(named)} checked, {len(failed)} failed" + (": " + ", ".join(failed) if failed else ""))
+    return "\n\n".join(parts)

@@ -1,0 +1,141 @@
+"""Many jobs or files in one run: cached by content, the rest in parallel worker processes.
+
+A unit is what gets one report: a job file, a bare media file, or an --image/--video pair.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .cache import Cache
+from .config import Config
+from .job import JobError, load_job
+from .profile import Profile
+from .report import Check, Report, Status
+from .request import Request
+
+
+@dataclass(frozen=True)
+class Unit:
+    name: str  # what the user named: a job file, a media file, or "image + video"
+    request: Request
+    image: str | None = None
+    video: str | None = None
+    files: tuple[str, ...] = ()  # bare media files, role told by content
+    job: str | None = None
+    error: str | None = None  # a job file that could not be read
+
+
+@dataclass
+class Result:
+    unit: Unit
+    report: Report
+    cached: bool = False
+    visual: dict | None = field(default=None, repr=False)
+
+
+def _is_url(value: str | None) -> bool:
+    return bool(value) and value.lower().startswith(("http://", "https://"))
+
+
+def job_unit(path: str, defaults: Request) -> Unit:
+    try:
+        job = load_job(path)
+    except JobError as exc:
+        return Unit(name=path, request=defaults, job=path, error=str(exc))
+    r = job.request
+    request = Request(orientation=r.orientation or defaults.orientation, quality=r.quality or defaults.quality,
+                      prompt=r.prompt, keep_sound=r.keep_sound, element_ids=r.element_ids,
+                      callback_url=r.callback_url)
+    return Unit(name=path, request=request, image=job.image, video=job.video, job=path)
+
+
+def _local(value: str | None) -> str | None:
+    return None if _is_url(value) else value
+
+
+def _execute(unit: Unit, profile: Profile, metadata_only: bool, visual: bool,
+             progress: Callable | None = None) -> tuple[dict, dict | None]:
+    """One unit's report (as a dict, so it crosses process boundaries) and its visual data."""
+    from .api import check, check_files
+
+    if unit.error:
+        report = Report(profile=profile.id, tool_version=__version__, metadata_only=metadata_only,
+                        request=unit.request.resolve(profile).to_dict(), inputs=[{"role": "job", "path": unit.job}],
+                        checks=[Check("job.file", "job", Status.FAIL, unit.error, file=unit.job)])
+        return report.to_dict(), None
+    if unit.files:
+        report = check_files(unit.files, request=unit.request, metadata_only=metadata_only, profile=profile,
+                             progress=progress)
+    else:
+        report = check(_local(unit.image), _local(unit.video), request=unit.request, metadata_only=metadata_only,
+                       profile=profile, progress=progress)
+        for role, value in (("image", unit.image), ("video", unit.video)):
+            if _is_url(value):
+                report.checks.insert(0, Check(f"{role}.url", role, Status.SKIP,
+                                              "a URL: submit checks it is reachable and within the limits before "
+                                              "sending", file=value))
+    data = None
+    if visual:
+        from .visual import visual_data
+
+        data = visual_data(report)
+    return report.to_dict(), data
+
+
+def _cache_key(cache: Cache, unit: Unit, profile: Profile, config: Config, metadata_only: bool,
+               visual: bool) -> str | None:
+    media = [*unit.files, *(v for v in (unit.image, unit.video) if v)]
+    hashes = {}
+    for value in media:
+        if _is_url(value):
+            hashes[value] = "url"
+            continue
+        digest = cache.file_hash(value)
+        if digest is None:
+            return None  # unreadable now: not worth caching, and its problem may be fixed any time
+        hashes[value] = digest
+    return cache.key({
+        "profile": cache.file_hash(str(profile.path)) or profile.id,
+        "config": config.fingerprint(), "request": unit.request.__dict__, "metadata_only": metadata_only,
+        "visual": visual, "files": hashes, "roles": [unit.image, unit.video, list(unit.files)],
+        "job": unit.job and cache.file_hash(unit.job),
+    })
+
+
+def run(units: list[Unit], *, profile: Profile, config: Config = Config(), metadata_only: bool = False,
+        jobs: int | None = None, cache: Cache | None = None, visual: bool = False,
+        progress: Callable | None = None) -> list[Result]:
+    """Reports for every unit, in the order given."""
+    results: list[Result | None] = [None] * len(units)
+    keys: list[str | None] = [None] * len(units)
+    todo = []
+    for i, unit in enumerate(units):
+        if cache is not None and not unit.error:
+            keys[i] = _cache_key(cache, unit, profile, config, metadata_only, visual)
+            hit = cache.get(keys[i]) if keys[i] else None
+            if hit is not None:
+                results[i] = Result(unit, config.apply(Report.from_dict(hit["report"])), True, hit.get("visual"))
+                continue
+        todo.append(i)
+    workers = min(jobs or os.cpu_count() or 1, len(todo))
+    if workers > 1:
+        # spawn, not fork: the parent may hold threads (progress, HTTP) and native libraries.
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            futures = {i: pool.submit(_execute, units[i], profile, metadata_only, visual) for i in todo}
+            done = {i: f.result() for i, f in futures.items()}
+    else:
+        done = {i: _execute(units[i], profile, metadata_only, visual, progress) for i in todo}
+    for i, (report_dict, visual_dict) in done.items():
+        if cache is not None and keys[i]:
+            cache.put(keys[i], {"report": report_dict, "visual": visual_dict})
+        results[i] = Result(units[i], config.apply(Report.from_dict(report_dict)), False, visual_dict)
+    if cache is not None:
+        cache.save()
+    return results  # type: ignore[return-value]
