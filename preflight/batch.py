@@ -56,6 +56,28 @@ def job_unit(path: str, defaults: Request) -> Unit:
     return Unit(name=path, request=request, image=job.image, video=job.video, job=path)
 
 
+def jobs_using(media: str, stop: Path | None = None) -> list[str]:
+    """Job files in the media file's folder or above (up to ``stop``) that name it."""
+    from .job import JOB_SUFFIX
+
+    target = Path(media).resolve()
+    stop = (stop or Path.cwd()).resolve()
+    found = []
+    folder = target.parent
+    while True:
+        for candidate in sorted(folder.glob(f"*{JOB_SUFFIX}")):
+            try:
+                job = load_job(candidate)
+            except JobError:
+                continue
+            if any(v and not _is_url(v) and Path(v).resolve() == target for v in (job.image, job.video)):
+                found.append(str(candidate if folder != stop else candidate.relative_to(stop)))
+        if folder == stop or folder == folder.parent or stop not in folder.parents:
+            break
+        folder = folder.parent
+    return found
+
+
 def _local(value: str | None) -> str | None:
     return None if _is_url(value) else value
 

@@ -72,9 +72,12 @@ def _choice(profile, key: str, value: str | None, option: str) -> str | None:
 @click.option("--config", "config_path", metavar="PATH", help="Configuration file (default: the nearest one found).")
 @click.option("--report", "html_report", metavar="PATH.html",
               help="Also write a self-contained HTML page: timelines, frames with the pose drawn, verdicts.")
+@click.option("--with-jobs", is_flag=True,
+              help="Check a media file that a job file in its folder or above uses as part of that job.")
 @click.version_option(__version__, prog_name="preflight")
 def preflight(files, image, video, orientation, quality, prompt, keep_sound, element_ids, callback_url,
-              fmt, strict, metadata_only, profile_name, jobs, no_cache, cache_dir, config_path, html_report):
+              fmt, strict, metadata_only, profile_name, jobs, no_cache, cache_dir, config_path, html_report,
+              with_jobs):
     """Check a character image and a reference video before paying for a generation.
 
     With --image and/or --video, the pair is checked together with the request options.
@@ -112,8 +115,12 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     from .job import is_job_file
 
     if files:
+        named: list[str] = []
+        for f in files:
+            using = batch.jobs_using(f) if with_jobs and not is_job_file(f) else []
+            named.extend(j for j in (using or [f]) if j not in named)
         units = [batch.job_unit(f, request) if is_job_file(f) else batch.Unit(name=f, request=request, files=(f,))
-                 for f in files]
+                 for f in named]
     else:
         units = [batch.Unit(name=" + ".join(p for p in (image, video) if p), request=request, image=image,
                             video=video)]

@@ -45,9 +45,24 @@ def _text_plan(p) -> str:
               help="Fix the documented limits only: no content analysis (the window is the first seconds).")
 @click.option("--dry-run", is_flag=True, help="Show the plan (and with --format json the ffmpeg arguments); write nothing.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--job", "job_file", metavar="JOB.job.toml", help="Take the inputs, orientation and keep_sound from a job file.")
 @click.version_option(__version__, prog_name="prep")
-def prep(image, video, orientation, out_dir, start, end, extend, keep_sound, force, metadata_only, dry_run, fmt):
+def prep(image, video, orientation, out_dir, start, end, extend, keep_sound, force, metadata_only, dry_run, fmt,
+         job_file):
     """Turn a clip and a photo into inputs that pass preflight, then prove it."""
+    if job_file:
+        from preflight.job import JobError, load_job
+
+        try:
+            job = load_job(job_file)
+        except JobError as exc:
+            raise click.UsageError(str(exc)) from None
+        for role, value in (("image", job.image), ("video", job.video)):
+            if value and value.lower().startswith(("http://", "https://")):
+                raise click.UsageError(f"{job_file}: the {role} is a URL; prep works on local files")
+        image, video = image or job.image, video or job.video
+        orientation = orientation or job.request.orientation
+        keep_sound = job.request.keep_sound if keep_sound is None else keep_sound
     if image is None and video is None:
         raise click.UsageError("nothing to prepare: give --image, --video or both")
     try:

@@ -167,7 +167,7 @@ _format_option = click.option("--format", "fmt", type=click.Choice(["text", "jso
 @click.option("--image", metavar="PATH|URL", help="Character image (JPG or PNG), a local file or a URL.")
 @click.option("--video", metavar="PATH|URL", help="Reference video (MP4 or MOV), a local file or a URL.")
 @click.option("--orientation", type=click.Choice(["image", "video"]), help="character_orientation (required).")
-@click.option("--quality", type=click.Choice(["720p", "1080p"]), default="720p", show_default=True)
+@click.option("--quality", type=click.Choice(["720p", "1080p"]), help="Output quality. Default: 720p.")
 @click.option("--prompt", metavar="TEXT")
 @click.option("--keep-sound/--no-keep-sound", default=None, help="Keep the reference audio. Default: keep.")
 @click.option("--element-id", "element_ids", multiple=True, metavar="ID", help="A video_refer element (orientation video).")
@@ -194,12 +194,30 @@ _format_option = click.option("--format", "fmt", type=click.Choice(["text", "jso
 @click.option("--journal", "journal_path", metavar="PATH", help="Journal database (or SUBMIT_JOURNAL).")
 @click.option("--fake-server", is_flag=True, help="Send everything to the bundled local EvoLink: no key, no network, no cost.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--job", "job_file", metavar="JOB.job.toml",
+              help="Take the inputs and request from a job file (options given here win).")
 @click.version_option(__version__, prog_name="submit")
 @click.pass_context
 def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_ids, callback_url, wait, out,
            max_cost, yes, dry_run, force, run_prep, metadata_only, video_host, s3_bucket, s3_endpoint,
-           s3_url_lifetime, poll_interval, wait_timeout, api_base, files_base, journal_path, fake_server, fmt):
+           s3_url_lifetime, poll_interval, wait_timeout, api_base, files_base, journal_path, fake_server, fmt,
+           job_file):
     """Send a checked image and reference video to Kling 3.0 Motion Control on EvoLink."""
+    if job_file:
+        from preflight.job import JobError, load_job
+
+        try:
+            job = load_job(job_file)
+        except JobError as exc:
+            raise click.UsageError(str(exc)) from None
+        r = job.request
+        image, video = image or job.image, video or job.video
+        orientation = orientation or r.orientation
+        quality = quality or r.quality
+        prompt = prompt if prompt is not None else r.prompt
+        keep_sound = r.keep_sound if keep_sound is None else keep_sound
+        element_ids = element_ids or r.element_ids
+        callback_url = callback_url or r.callback_url
     stack = ctx.with_resource(contextlib.ExitStack())
     if fake_server:
         from .fake import FakeEvoLink

@@ -66,11 +66,11 @@ def test_default_orientation_is_stated_in_text_report(fx):
 def test_bare_files_are_told_apart_by_content(fx):
     result = run_cli(fx / "image" / "png_named.jpg", fx / "video" / "png_named.mp4", fx / "video" / "ok.mov",
                      "--format", "json", "--metadata-only")
-    report = result.json()
-    roles = {i["path"].rsplit("/", 1)[-1]: i["role"] for i in report["inputs"]}
+    reports = result.json()["reports"]  # each bare file is its own report
+    roles = {i["path"].rsplit("/", 1)[-1]: i["role"] for r in reports for i in r["inputs"]}
     assert roles == {"png_named.jpg": "image", "png_named.mp4": "image", "ok.mov": "video"}
     per_file = {}
-    for c in report["checks"]:
+    for c in (c for r in reports for c in r["checks"]):
         if c.get("file"):
             per_file.setdefault(c["file"].rsplit("/", 1)[-1], set()).add(c["id"])
     assert REQUIRED_IDS["image"] <= per_file["png_named.mp4"]
