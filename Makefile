@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 FIXTURES := fixtures/generated
 
-.PHONY: demo test fixtures bench clean
+.PHONY: demo test fixtures bench clean chromium
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is needed (mediapipe 0.10.21); set PYTHON=/path/to/python3.11"; exit 1; }
@@ -36,8 +36,18 @@ demo: fixtures
 		--orientation image --prompt "A person standing still" --out $(FIXTURES)/results
 	SUBMIT_JOURNAL=$(FIXTURES)/demo-journal.sqlite3 $(VENV)/bin/submit list --limit 3
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest
+
+# The HTML report is tested in headless Chromium, Debian's package: installed here when it is
+# missing and apt-get can be used; otherwise that one test skips and says why.
+chromium:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian's chromium for the HTML report test"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) >/dev/null \
+				|| echo "chromium could not be installed: the HTML report test will skip"; \
+		else echo "no chromium, and apt-get is not usable here: the HTML report test will skip"; fi; fi
 
 # PySceneDetect is compared against in bench/accuracy.py and bench/speed.py. Its wheel requires
 # opencv-python, which would overwrite opencv-contrib-python's cv2: install it without deps.

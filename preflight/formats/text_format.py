@@ -56,9 +56,11 @@ def render(report: Report, color: bool = False) -> str:
 
 
 def render_run(named: list[tuple[str, Report]], color: bool = False) -> str:
-    if len(named) == 1:
+    if len(named) == 1 and not named[0][0].endswith(".job.toml"):
         return render(named[0][1], color=color)
     parts = [_paint(f"== {name}", "1", color) + "\n" + render(report, color=color) for name, report in named]
+    if len(named) == 1:
+        return parts[0]
     failed = [name for name, r in named if not r.ok]
     verdict = _paint("FAILED", "31;1", color) if failed else _paint("OK", "32;1", color)
     parts.append(f"{verdict}: {len(named)} checked, {len(failed)} failed" + (": " + ", ".join(failed) if failed else ""))
