@@ -56,8 +56,27 @@ def job_unit(path: str, defaults: Request) -> Unit:
     return Unit(name=path, request=request, image=job.image, video=job.video, job=path)
 
 
-def jobs_using(media: str, stop: Path | None = None) -> list[str]:
-    """Job files in the media file's folder or above (up to ``stop``) that name it."""
+def git_files(folder: Path | None = None) -> set[Path] | None:
+    """The files git tracks or has staged under ``folder`` (None outside a repository): a job file
+    that is not part of the repository does not speak for the media it names."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "ls-files", "-z", "--cached", "--full-name"], cwd=folder, capture_output=True,
+                              timeout=30)
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=folder, capture_output=True, text=True,
+                             timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0 or top.returncode != 0:
+        return None
+    root = Path(top.stdout.strip())
+    return {(root / name.decode()).resolve() for name in done.stdout.split(b"\0") if name}
+
+
+def jobs_using(media: str, stop: Path | None = None, known: set[Path] | None = None) -> list[str]:
+    """Job files in the media file's folder or above (up to ``stop``) that name it; only those in
+    ``known`` when it is given."""
     from .job import JOB_SUFFIX
 
     target = Path(media).resolve()
@@ -66,6 +85,8 @@ def jobs_using(media: str, stop: Path | None = None) -> list[str]:
     folder = target.parent
     while True:
         for candidate in sorted(folder.glob(f"*{JOB_SUFFIX}")):
+            if known is not None and candidate.resolve() not in known:
+                continue
             try:
                 job = load_job(candidate)
             except JobError:

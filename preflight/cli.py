@@ -73,7 +73,7 @@ def _choice(profile, key: str, value: str | None, option: str) -> str | None:
 @click.option("--report", "html_report", metavar="PATH.html",
               help="Also write a self-contained HTML page: timelines, frames with the pose drawn, verdicts.")
 @click.option("--with-jobs", is_flag=True,
-              help="Check a media file that a job file in its folder or above uses as part of that job.")
+              help="Check a media file that a job file in its folder or above uses (one git tracks, inside a repository) as part of that job.")
 @click.version_option(__version__, prog_name="preflight")
 def preflight(files, image, video, orientation, quality, prompt, keep_sound, element_ids, callback_url,
               fmt, strict, metadata_only, profile_name, jobs, no_cache, cache_dir, config_path, html_report,
@@ -116,8 +116,9 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
 
     if files:
         named: list[str] = []
+        known = batch.git_files() if with_jobs else None
         for f in files:
-            using = batch.jobs_using(f) if with_jobs and not is_job_file(f) else []
+            using = batch.jobs_using(f, known=known) if with_jobs and not is_job_file(f) else []
             named.extend(j for j in (using or [f]) if j not in named)
         units = [batch.job_unit(f, request) if is_job_file(f) else batch.Unit(name=f, request=request, files=(f,))
                  for f in named]
