@@ -9,7 +9,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 FIXTURES := fixtures/generated
 
-.PHONY: demo test fixtures bench clean chromium
+.PHONY: demo test fixtures bench clean chromium report-screenshot
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or 3.12 is needed (mediapipe 0.10.21); set PYTHON=/path/to/python3.11"; exit 1; }
@@ -58,6 +58,17 @@ bench: fixtures
 	$(PY) bench/speed.py
 	$(PY) bench/accuracy.py
 	$(PY) bench/prep_speed.py
+	$(PY) bench/batch.py
+
+# docs/report.png, the screenshot the README links: preflight's HTML report on two fixture jobs.
+report-screenshot: fixtures chromium
+	mkdir -p docs
+	printf 'image = "image/person_upper.png"\nvideo = "video/person_steady.mp4"\nkeep_sound = false\n' > $(FIXTURES)/steady.job.toml
+	printf 'image = "image/person_upper.png"\nvideo = "video/person_cut_2.0s.mp4"\nkeep_sound = false\n' > $(FIXTURES)/cut.job.toml
+	-$(VENV)/bin/preflight $(FIXTURES)/cut.job.toml $(FIXTURES)/steady.job.toml --report $(FIXTURES)/report.html > /dev/null
+	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync --user-data-dir=$$(mktemp -d) --hide-scrollbars \
+		--window-size=1100,1500 --screenshot=docs/report.png file://$(CURDIR)/$(FIXTURES)/report.html
 
 clean:
 	rm -rf $(VENV) $(FIXTURES) build *.egg-info

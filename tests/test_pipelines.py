@@ -286,5 +286,16 @@ def test_pre_commit_hook_passes_a_good_job_and_blocks_a_bad_one(jobs, tmp_path):
     git("add", "long.job.toml", "media/dur_10.2s.mp4")
     bad = git("commit", "-m", "a clip too long for its orientation")
     assert bad.returncode != 0
-    assert "video.duration" in bad.stdout and "Failed" in bad.stdout
+    assert "video.duration" in bad.stdout + bad.stderr and "Failed" in bad.stdout + bad.stderr
     assert git("log", "--oneline").stdout.count("\n") == 1  # only the good commit landed
+
+
+# ---------------------------------------------------------------------------- a distributed engine
+def test_dask_example_checks_jobs_on_a_local_cluster(jobs):
+    pytest.importorskip("dask.distributed")
+    done = subprocess.run([sys.executable, ROOT / "examples/dask_batch.py", jobs["good"], jobs["long"], jobs["broken"],
+                           "--workers", "2", "--metadata-only"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    verdicts = {Path(line.split()[1]).name: line.split()[0] for line in done.stdout.splitlines()}
+    assert verdicts == {"good.job.toml": "ok", "long.job.toml": "FAILED", "broken.job.toml": "FAILED"}
+    assert "3 jobs, 2 failed" in done.stderr

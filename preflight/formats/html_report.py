@@ -22,7 +22,7 @@ table.checks td{padding:3px 8px;border-top:1px solid #eee;vertical-align:top}
 tr.fail td.status{color:#b22;font-weight:bold} tr.warn td.status{color:#b60;font-weight:bold}
 tr.pass td.status{color:#2a7d2a} tr.skip td{color:#888}
 .frames{display:flex;flex-wrap:wrap;gap:8px} figure{margin:0} figcaption{font-size:12px;color:#555}
-img.frame{border:1px solid #ccc;max-width:320px}
+img.frame{border:1px solid #ccc;max-width:240px} details{margin:4px 0 12px} summary{cursor:pointer;color:#555}
 svg.timeline{background:#fafafa;border:1px solid #ddd}
 svg text{font-size:11px;fill:#444}
 """
@@ -33,8 +33,16 @@ def _esc(value) -> str:
 
 
 def _checks_table(report) -> str:
+    """Problems first, in the open; checks that passed or were skipped folded away below them."""
+    problems = [c for c in report.checks if c.status in (Status.FAIL, Status.WARN)]
+    rest = [c for c in report.checks if c.status not in (Status.FAIL, Status.WARN)]
+    out = _rows(problems) if problems else '<p class="no-problems">no check failed or warned</p>'
+    return out + f"<details><summary>{len(rest)} passed or skipped</summary>{_rows(rest)}</details>"
+
+
+def _rows(checks) -> str:
     rows = []
-    for c in report.checks:
+    for c in checks:
         where = f" <small>{_esc(Path(c.file).name)}</small>" if c.file else ""
         times = f" <small>at {_esc(c.times)}</small>" if c.times else ""
         rows.append(f'<tr class="check {c.status.value}" data-check="{_esc(c.id)}"><td class="status">'
@@ -119,7 +127,8 @@ def render_page(results) -> str:
         verdict = '<span class="verdict ok">OK</span>' if r.report.ok else '<span class="verdict failed">FAILED</span>'
         body = [f'<section class="unit" data-name="{_esc(r.unit.name)}"><h2>{verdict} {_esc(r.unit.name)}</h2>',
                 _checks_table(r.report)]
-        for item in (r.visual or {}).get("inputs", []):
+        # Videos first: their timelines say the most at a glance.
+        for item in sorted((r.visual or {}).get("inputs", []), key=lambda i: i["role"] != "video"):
             body.append(_input_section(item))
         if r.report.cost:
             body.append(f'<p class="cost">Cost estimate: {r.report.cost.credits:g} credits for '
