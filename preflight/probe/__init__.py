@@ -19,6 +19,31 @@ DECODE_MAX_PIXELS = 100_000_000
 _DECODE_TARGET_SIDE = 2048
 
 
+# The least a real file can hold for its declared size. JPEG: at least one bit per 8x8 block
+# (an all-flat picture takes several). PNG: deflate packs at most about 1032:1, and each row of
+# a 1-bit picture is at least width/8 bytes. Below that, the header claims pixels the file does
+# not hold: a decompression bomb or a damaged header.
+_JPEG_MIN_BYTES_PER_PIXEL = 1 / 512
+_DEFLATE_MAX_RATIO = 1032
+
+
+def _implausibly_small(fmt: str, header, size: int | None) -> str | None:
+    if not size or not header.width or not header.height:
+        return None
+    pixels = header.width * header.height
+    if fmt == "jpeg":
+        least = pixels * _JPEG_MIN_BYTES_PER_PIXEL
+    elif fmt == "png":
+        least = header.height * (1 + header.width * max(header.bit_depth or 1, 1) / 8) / _DEFLATE_MAX_RATIO
+    else:
+        return None
+    if size >= least:
+        return None
+    return (f"declares {header.width}x{header.height} pixels ({pixels / 1e6:,.0f} MP) in only {size:,} bytes, "
+            f"less than any real {fmt.upper()} that size holds (at least {least:,.0f}): a decompression bomb or a "
+            "damaged header")
+
+
 @dataclass
 class FileFacts:
     path: str
@@ -114,7 +139,8 @@ def probe_file(path: str, expect: str | None = None, verify_pixels: bool = True)
         except OSError as exc:
             facts.problem = _open_problem(exc)
             return facts
-        facts.problem = facts.image.structure_problem
+        facts.problem = facts.image.structure_problem or _implausibly_small(facts.sniffed.format, facts.image,
+                                                                            facts.size)
         if facts.problem is None and verify_pixels and facts.image.width and facts.image.height:
             pixels = facts.image.width * facts.image.height
             if pixels > DECODE_MAX_PIXELS:
