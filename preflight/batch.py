@@ -103,9 +103,43 @@ def _local(value: str | None) -> str | None:
     return None if _is_url(value) else value
 
 
+class _TimedOut(BaseException):
+    """Raised by the alarm; a BaseException so that no ``except Exception`` on the way swallows it."""
+
+
+def _alarm(signum, frame):
+    raise _TimedOut
+
+
 def _execute(unit: Unit, profile: Profile, metadata_only: bool, visual: bool,
-             progress: Callable | None = None) -> tuple[dict, dict | None]:
-    """One unit's report (as a dict, so it crosses process boundaries) and its visual data."""
+             progress: Callable | None = None, timeout: float | None = None) -> tuple[dict, dict | None]:
+    """One unit's report (as a dict, so it crosses process boundaries) and its visual data,
+    given up on after ``timeout`` seconds (a hostile file must not hold a pipeline forever)."""
+    import signal
+    import threading
+
+    bounded = bool(timeout) and threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM")
+    if bounded:
+        previous = signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return _execute_unbounded(unit, profile, metadata_only, visual, progress)
+    except _TimedOut:
+        report = Report(profile=profile.id, tool_version=__version__, metadata_only=metadata_only,
+                        request=unit.request.resolve(profile).to_dict(),
+                        inputs=[{"role": "unit", "path": unit.name}],
+                        checks=[Check("run.timeout", "run", Status.FAIL,
+                                      f"{unit.name}: gave up after {timeout:g} s (--timeout); the file may be "
+                                      "damaged, hostile or far larger than the limits", file=unit.name)])
+        return report.to_dict(), None
+    finally:
+        if bounded:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def _execute_unbounded(unit: Unit, profile: Profile, metadata_only: bool, visual: bool,
+                       progress: Callable | None) -> tuple[dict, dict | None]:
     from .api import check, check_files
 
     if unit.error:
@@ -154,7 +188,7 @@ def _cache_key(cache: Cache, unit: Unit, profile: Profile, config: Config, metad
 
 def run(units: list[Unit], *, profile: Profile, config: Config = Config(), metadata_only: bool = False,
         jobs: int | None = None, cache: Cache | None = None, visual: bool = False,
-        progress: Callable | None = None) -> list[Result]:
+        progress: Callable | None = None, timeout: float | None = None) -> list[Result]:
     """Reports for every unit, in the order given."""
     results: list[Result | None] = [None] * len(units)
     keys: list[str | None] = [None] * len(units)
@@ -171,12 +205,13 @@ def run(units: list[Unit], *, profile: Profile, config: Config = Config(), metad
     if workers > 1:
         # spawn, not fork: the parent may hold threads (progress, HTTP) and native libraries.
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = {i: pool.submit(_execute, units[i], profile, metadata_only, visual) for i in todo}
+            futures = {i: pool.submit(_execute, units[i], profile, metadata_only, visual, None, timeout) for i in todo}
             done = {i: f.result() for i, f in futures.items()}
     else:
-        done = {i: _execute(units[i], profile, metadata_only, visual, progress) for i in todo}
+        done = {i: _execute(units[i], profile, metadata_only, visual, progress, timeout) for i in todo}
     for i, (report_dict, visual_dict) in done.items():
-        if cache is not None and keys[i]:
+        timed_out = any(c["id"] == "run.timeout" for c in report_dict["checks"])
+        if cache is not None and keys[i] and not timed_out:
             cache.put(keys[i], {"report": report_dict, "visual": visual_dict})
         results[i] = Result(units[i], config.apply(Report.from_dict(report_dict)), False, visual_dict)
     if cache is not None:

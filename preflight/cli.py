@@ -72,12 +72,14 @@ def _choice(profile, key: str, value: str | None, option: str) -> str | None:
 @click.option("--config", "config_path", metavar="PATH", help="Configuration file (default: the nearest one found).")
 @click.option("--report", "html_report", metavar="PATH.html",
               help="Also write a self-contained HTML page: timelines, frames with the pose drawn, verdicts.")
+@click.option("--timeout", "unit_timeout", type=click.FloatRange(min=0), default=600, show_default=True,
+              metavar="SECONDS", help="Give up on a job or file after this long (0: no bound); it fails as run.timeout.")
 @click.option("--with-jobs", is_flag=True,
               help="Check a media file that a job file in its folder or above uses (one git tracks, inside a repository) as part of that job.")
 @click.version_option(__version__, prog_name="preflight")
 def preflight(files, image, video, orientation, quality, prompt, keep_sound, element_ids, callback_url,
               fmt, strict, metadata_only, profile_name, jobs, no_cache, cache_dir, config_path, html_report,
-              with_jobs):
+              with_jobs, unit_timeout):
     """Check a character image and a reference video before paying for a generation.
 
     With --image and/or --video, the pair is checked together with the request options.
@@ -129,7 +131,8 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     cache = Cache(cache_dir or config.cache_dir) if use_cache else None
     with _progress_bar(enabled=fmt == "text" and not metadata_only) as progress:
         results = batch.run(units, profile=profile, config=config, metadata_only=metadata_only,
-                            jobs=jobs or config.jobs, cache=cache, visual=bool(html_report), progress=progress)
+                            jobs=jobs or config.jobs, cache=cache, visual=bool(html_report), progress=progress,
+                            timeout=unit_timeout or None)
     if html_report:
         from .formats.html_report import write_report
 
