@@ -38,6 +38,11 @@ NEVER_RELAXED = {"image.person", "video.people", "video.cuts"}
 _KEYS = {"profile", "orientation", "quality", "metadata_only", "jobs", "cache", "cache_dir", "checks", "thresholds"}
 
 
+# bool is an int to Python: "jobs = true" is refused by the check below, not by isinstance.
+_TYPES: dict[str, type | tuple] = {"profile": str, "orientation": str, "quality": str, "metadata_only": bool,
+                                   "jobs": int, "cache": bool, "cache_dir": str, "checks": dict, "thresholds": dict}
+
+
 class ConfigError(Exception):
     """A configuration file that cannot be used; the message names the file and the key."""
 
@@ -129,6 +134,13 @@ def load_config(path: str | Path | None = None, *, search: bool = True) -> Confi
     unknown = sorted(set(table) - _KEYS)
     if unknown:
         raise ConfigError(f"{found}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(_KEYS))})")
+    for key, kind in _TYPES.items():
+        if key in table and not isinstance(table[key], kind):
+            names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            raise ConfigError(f"{found}: {key} must be a {names}, not {type(table[key]).__name__}")
+    for key, allowed in (("orientation", ("image", "video")), ("quality", ("720p", "1080p"))):
+        if key in table and table[key] not in allowed:
+            raise ConfigError(f"{found}: {key} must be one of {', '.join(allowed)}, not {table[key]!r}")
     checks = table.get("checks", {})
     for check_id, severity in checks.items():
         if severity not in SEVERITIES:
@@ -142,7 +154,7 @@ def load_config(path: str | Path | None = None, *, search: bool = True) -> Confi
     if cache_dir and not Path(cache_dir).is_absolute():
         cache_dir = str(found.parent / cache_dir)
     jobs = table.get("jobs")
-    if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
+    if jobs is not None and (isinstance(jobs, bool) or jobs < 1):
         raise ConfigError(f"{found}: jobs must be a whole number of at least 1")
     config = Config(path=str(found), profile=profile, orientation=table.get("orientation"),
                     quality=table.get("quality"), metadata_only=bool(table.get("metadata_only", False)), jobs=jobs,

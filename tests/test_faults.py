@@ -196,6 +196,18 @@ def test_submit_create_under_fault(fx, tmp_path, label, fault, exit_code, error)
                           f"{len(created)} / {len(journalled)} | {charged:g} |")
 
 
+def test_submit_with_nobody_listening(fx, tmp_path):
+    with FakeEvoLink(api_key=SECRET) as server:
+        url = server.url  # the port is closed again when the block ends
+    env = {"EVOLINK_API_KEY": SECRET, "EVOLINK_API_BASE": url, "EVOLINK_FILES_BASE": url,
+           "SUBMIT_JOURNAL": str(tmp_path / "journal.sqlite3"), "SUBMIT_CONFIG": str(tmp_path / "none.toml")}
+    run = run_submit("--image", fx / "image/person_upper.png", "--video", fx / "video/person_steady.mp4",
+                     "--orientation", "image", "--yes", "--metadata-only", "--format", "json", env=env)
+    assert run.code == 4 and run.json()["error"]["code"] == "connection_error"
+    assert SECRET not in run.stdout + run.stderr
+    ROWS["submit"].append("| connection refused (nobody listening) | 4 | connection_error | 0 / 0 | 0 |")
+
+
 def test_submit_wait_and_download_under_fault(fx, tmp_path):
     """The task-level and download faults, in one journal: fail, hang, expire, cut."""
     with FakeEvoLink(api_key=SECRET, polls_to_complete=1) as server:

@@ -144,56 +144,69 @@ def probe_video(path: str, file_size: int) -> VideoFacts:
     except Exception as exc:
         raise VideoProbeError(_error_text(exc)) from None
     with container:
-        streams = [
-            s for s in container.streams.video
-            if not (s.disposition & av.stream.Disposition.attached_pic)
-        ]
-        audio = [
-            AudioStream(
-                codec=s.codec_context.name,
-                duration=_seconds(s.duration, s.time_base),
-                channels=getattr(s.codec_context, "channels", None),
-                sample_rate=s.codec_context.sample_rate,
-            )
-            for s in container.streams.audio
-        ]
-        if not streams:
-            if audio:
-                raise VideoProbeError(f"the file holds no video stream, only audio ({', '.join(a.codec for a in audio)})")
-            raise VideoProbeError("the file holds no video stream")
-        stream = streams[0]
-        ctx = stream.codec_context
-        if not ctx.width or not ctx.height:
-            raise VideoProbeError("the video stream does not state a picture size")
-        rate = stream.average_rate or stream.guessed_rate
-        facts = VideoFacts(
-            container_format=container.format.name,
-            codec=ctx.name,
-            profile=ctx.profile,
-            pix_fmt=ctx.pix_fmt,
-            coded_width=ctx.width,
-            coded_height=ctx.height,
-            sample_aspect_ratio=Fraction(stream.sample_aspect_ratio or 1),
-            rotation=0,
-            duration=_seconds(stream.duration, stream.time_base),
-            container_duration=(container.duration / 1_000_000) if container.duration else None,
-            frame_rate=float(rate) if rate else None,
-            frame_count=stream.frames or None,
-            audio=audio,
-        )
-        media_end = max(_media_end(s) for s in container.streams if s.type in ("video", "audio"))
-        if media_end > file_size:
-            facts.truncated = (
-                f"the index points at media up to byte {media_end:,} but the file has {file_size:,} bytes: "
-                "it is truncated"
-            )
-        frame, facts.decode_problem = _first_frame(container, stream)
-        if frame is not None:
-            facts.rotation = int(round(frame.rotation or 0))
-        stream_index = stream.index
+        try:
+            facts, stream_index = _probe_open(av, container, file_size)
+        except VideoProbeError:
+            raise
+        except Exception as exc:  # damaged headers reach corners of PyAV that raise anything
+            raise VideoProbeError(f"the container's headers cannot be read ({type(exc).__name__}: {exc})") from None
     if facts.duration is None and facts.container_duration is None:
         try:
             facts.duration = _scan_duration(path, stream_index)
         except Exception:  # the stream was readable enough to decode a frame; keep what we have
             pass
     return facts
+
+
+def _probe_open(av, container, file_size: int) -> tuple[VideoFacts, int]:
+    """Everything the probe reads from an opened container."""
+    streams = [
+        s for s in container.streams.video
+        if not (s.disposition & av.stream.Disposition.attached_pic)
+    ]
+    audio = [
+        AudioStream(
+            codec=s.codec_context.name,
+            duration=_seconds(s.duration, s.time_base),
+            channels=getattr(s.codec_context, "channels", None),
+            sample_rate=s.codec_context.sample_rate,
+        )
+        for s in container.streams.audio
+        if s.codec_context is not None  # an unknown audio codec says nothing about the video
+    ]
+    if not streams:
+        if audio:
+            raise VideoProbeError(f"the file holds no video stream, only audio ({', '.join(a.codec for a in audio)})")
+        raise VideoProbeError("the file holds no video stream")
+    stream = streams[0]
+    ctx = stream.codec_context
+    if ctx is None:
+        raise VideoProbeError("the video stream's codec is not one FFmpeg knows (a damaged or exotic header)")
+    if not ctx.width or not ctx.height:
+        raise VideoProbeError("the video stream does not state a picture size")
+    rate = stream.average_rate or stream.guessed_rate
+    facts = VideoFacts(
+        container_format=container.format.name,
+        codec=ctx.name,
+        profile=ctx.profile,
+        pix_fmt=ctx.pix_fmt,
+        coded_width=ctx.width,
+        coded_height=ctx.height,
+        sample_aspect_ratio=Fraction(stream.sample_aspect_ratio or 1),
+        rotation=0,
+        duration=_seconds(stream.duration, stream.time_base),
+        container_duration=(container.duration / 1_000_000) if container.duration else None,
+        frame_rate=float(rate) if rate else None,
+        frame_count=stream.frames or None,
+        audio=audio,
+    )
+    media_end = max(_media_end(s) for s in container.streams if s.type in ("video", "audio"))
+    if media_end > file_size:
+        facts.truncated = (
+            f"the index points at media up to byte {media_end:,} but the file has {file_size:,} bytes: "
+            "it is truncated"
+        )
+    frame, facts.decode_problem = _first_frame(container, stream)
+    if frame is not None:
+        facts.rotation = int(round(frame.rotation or 0))
+    return facts, stream.index
