@@ -60,6 +60,9 @@ def test_regressions(tmp_path):
     for path in sorted(REGRESSIONS.glob("job-*.job.toml")):
         with pytest.raises(JobError):
             load_job(path)
+    for path in sorted(REGRESSIONS.glob("config-*.toml")):
+        with pytest.raises(ConfigError):
+            load_config(path)
 
 
 @FUZZ
