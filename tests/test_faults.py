@@ -196,6 +196,30 @@ def test_submit_create_under_fault(fx, tmp_path, label, fault, exit_code, error)
                           f"{len(created)} / {len(journalled)} | {charged:g} |")
 
 
+def test_submit_read_timeout_is_retried_with_the_same_key(fx):
+    """The answer to the POST takes longer than the client waits: it is sent again with the same
+    Idempotency-Key, and however the two sends interleave, one task is created."""
+    from submit import Client, RetryPolicy
+    from submit.body import generation_body
+    from preflight.profile import load_profile
+    from preflight.request import Request
+
+    profile = load_profile("kling-v3-motion-control")
+    with FakeEvoLink(api_key=SECRET) as server, \
+            Client(SECRET, api_base=server.url, files_base=server.url, timeout=1.0,
+                   retry=RetryPolicy(base_delay=2.0, max_delay=2.0)) as client:
+        body = generation_body(profile, Request(orientation="image").resolve(profile),
+                               client.upload_file(fx / "image/person_upper.png").file_url,
+                               client.upload_file(fx / "video/person_steady.mp4").file_url)
+        server.inject(route="POST /v1/videos/generations", kind="slow", delay=1.5)
+        task = client.create_task(body)
+        created = set(server.tasks)
+    # Whichever send the server finished first created the task; the other got the same one.
+    assert created == {task.id}
+    ROWS["submit"].append("| read timeout (answer slower than the client waits), once | 0 | - | 1 / 1 "
+                          f"| {4 * 8.1648:g} |")
+
+
 def test_submit_with_nobody_listening(fx, tmp_path):
     with FakeEvoLink(api_key=SECRET) as server:
         url = server.url  # the port is closed again when the block ends

@@ -132,9 +132,12 @@ def test_config_loader_answers_with_config_errors_only(tmp_path_factory, table):
         assert str(path) in str(exc)
 
 
-_json = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20)),
-                     lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                             st.dictionaries(st.text(max_size=10), inner, max_size=4)), max_leaves=12)
+def _containers(inner):
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+
+
+_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                     _containers, max_leaves=12)
 
 
 @FUZZ

@@ -131,6 +131,7 @@ class FakeEvoLink:
         self.tasks: dict[str, _Task] = {}
         self.files: dict[str, _File] = {}
         self.idempotency: dict[str, tuple[str, dict]] = {}
+        self.inflight: dict[str, threading.Event] = {}  # Idempotency-Keys whose first send is being handled
         self.counts = {"posts": 0, "creates": 0, "polls": 0, "uploads": 0, "downloads": 0}
         self.received: list[str] = []  # "METHOD /path" of every request, as it arrives
         self.clock_offset = 0.0
@@ -543,13 +544,30 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(400, "invalid_request", problem)
         key = self.headers.get("Idempotency-Key")
         digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-        if key:
+        if not key:
+            return self._create_task(body, None, digest)
+        while True:
+            # A second send with the key while the first is still being handled waits for it,
+            # then gets its answer: two sends never both create (and bill) a task.
             with fake.lock:
                 seen = fake.idempotency.get(key)
+                running = fake.inflight.get(key)
+                if seen is None and running is None:
+                    fake.inflight[key] = threading.Event()
+                    break
             if seen is not None:
                 if seen[0] != digest:
                     return self._error(409, "idempotency_conflict", "Idempotency-Key reused with a different body")
                 return self._json(200, seen[1], {"Idempotency-Replayed": "true"})
+            running.wait(60)
+        try:
+            self._create_task(body, key, digest)
+        finally:
+            with fake.lock:
+                fake.inflight.pop(key).set()
+
+    def _create_task(self, body: dict, key: str | None, digest: str) -> None:
+        fake = self.server_state
         params = body["model_params"]
         task = _Task(id=f"task-unified-{int(fake.now())}-{uuid.uuid4().hex[:8]}", created=int(fake.now()), body=body,
                      orientation=params["character_orientation"], quality=body.get("quality", "720p"))
