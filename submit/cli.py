@@ -21,6 +21,7 @@ from preflight.formats import render
 from preflight.profile import DEFAULT_PROFILE, load_profile
 
 from . import flow
+from .body import generation_body
 from .client import DEFAULT_POLL_INTERVAL, Client, Task
 from .config import settings
 from .errors import GateRefused, SubmitError, TaskFailed, WaitTimeout
@@ -229,8 +230,7 @@ def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_
         conf = settings(api_base, files_base, s3_bucket, s3_endpoint, api_key="fake-key" if fake_server else None)
     except SubmitError as exc:  # a config file that is unsafe or unreadable
         raise click.UsageError(str(exc)) from None
-    ctx.obj = {"settings": conf, "fmt": fmt,
-               "journal": journal_path}
+    ctx.obj = {"settings": conf, "fmt": fmt, "journal": journal_path}
     if ctx.invoked_subcommand is not None:
         return
     if not image or not video:
@@ -261,7 +261,7 @@ def _submit(obj, stack, profile, request, image, video, wait, out, max_cost, yes
     report = flow.gate(image, video, request, profile, metadata_only=metadata_only)
     failures = [c for c in report.checks if c.status.value == "fail"]
     if fmt == "text":
-        if failures or not report.ok:
+        if failures:
             _say(render(report, "text"), err=True)
         else:
             n = report.counts()
@@ -285,8 +285,6 @@ def _submit(obj, stack, profile, request, image, video, wait, out, max_cost, yes
         _fail(fmt, exc, REFUSED, cost=estimate)
     hosts = _hosts(client, conf, video_host, s3_lifetime)
     if dry_run:
-        from .body import generation_body
-
         where = {role: ({"url": value, "host": "user-url"} if flow.is_url(value) else
                         {"path": value, "host": hosts[role].name, "destination": hosts[role].describe(Path(value))})
                  for role, value in inputs.items()}
@@ -313,8 +311,6 @@ def _submit(obj, stack, profile, request, image, video, wait, out, max_cost, yes
                   cost=estimate)
         if not click.confirm("Submit this paid generation?", default=False, err=True):
             _fail(fmt, GateRefused("not confirmed"), REFUSED, cost=estimate)
-    from .body import generation_body
-
     journal = stack.enter_context(Journal(obj["journal"]))
     try:
         hosted = flow.host_inputs(inputs, hosts)
