@@ -33,7 +33,7 @@ demo: fixtures
 	@echo; echo "== submit sends the prepared pair to the bundled local EvoLink (no key, no network, no cost) and downloads the result =="
 	SUBMIT_JOURNAL=$(FIXTURES)/demo-journal.sqlite3 $(VENV)/bin/submit --fake-server --yes --wait --metadata-only \
 		--image $(FIXTURES)/prepped/side_299.prep.png --video $(FIXTURES)/prepped/dur_10.2s.prep.mp4 \
-		--orientation image --prompt "A person standing still" --out $(FIXTURES)/results
+		--orientation image --no-keep-sound --prompt "A person standing still" --out $(FIXTURES)/results
 	SUBMIT_JOURNAL=$(FIXTURES)/demo-journal.sqlite3 $(VENV)/bin/submit list --limit 3
 
 test: $(STAMP) chromium

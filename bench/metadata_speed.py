@@ -64,7 +64,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     clip, photo = make_inputs()
-    preflight = [sys.executable, "-m", "preflight", "--metadata-only", "--format", "json",
+    # --no-cache: the probe is what is measured, not a lookup of the previous run's result.
+    preflight = [sys.executable, "-m", "preflight", "--metadata-only", "--no-cache", "--format", "json",
                  "--image", str(photo), "--video", str(clip)]
     rows = {
         "python -c pass (interpreter start)": timed([sys.executable, "-c", "pass"], args.runs),

@@ -72,7 +72,7 @@ def main() -> None:
     runs = {
         "ffmpeg -i clip -f null -": [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(clip), "-f", "null", "-"],
         "preflight --video clip (full analysis)": [str(BIN / "preflight"), "--video", str(clip), "--orientation",
-                                                   "video", "--format", "json"],
+                                                   "video", "--format", "json", "--no-cache"],
         "scenedetect -i clip detect-content": [str(BIN / "scenedetect"), "-i", str(clip), "detect-content"],
     }
     results = {}

@@ -265,7 +265,8 @@ def _submit(obj, stack, profile, request, image, video, wait, out, max_cost, yes
             _say(render(report, "text"), err=True)
         else:
             n = report.counts()
-            _say(f"preflight: ok ({n['pass']} passed, {n['warn']} warnings, {n['skip']} skipped)")
+            warnings = f"{n['warn']} warning" + ("" if n["warn"] == 1 else "s")
+            _say(f"preflight: ok ({n['pass']} passed, {warnings}, {n['skip']} skipped)")
             for c in report.checks:
                 if c.status.value == "warn":
                     _say(f"  warning {c.id}: {c.message}", err=True)
