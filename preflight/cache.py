@@ -30,12 +30,24 @@ def default_dir() -> Path:
 _CODE: list[str] = []
 
 
+# The libraries whose upgrade can change a finding (decoding, models, image conversion).
+_MEDIA_LIBRARIES = ("av", "mediapipe", "opencv-contrib-python", "numpy", "pillow")
+
+
 def code_fingerprint() -> str:
-    """The sizes and times of this package's own files: an edited checkout (same version number,
-    different code) must not be answered from results of the old code."""
+    """The sizes and times of this package's own files and the versions of the media libraries:
+    an edited checkout (same version number, different code) or an upgraded decoder must not be
+    answered from results of the old one."""
     if not _CODE:
+        from importlib import metadata
+
         root = Path(__file__).parent
         digest = hashlib.sha256()
+        for name in _MEDIA_LIBRARIES:
+            try:
+                digest.update(f"{name}={metadata.version(name)};".encode())
+            except metadata.PackageNotFoundError:
+                digest.update(f"{name}=none;".encode())
         for path in sorted(root.rglob("*")):
             if path.suffix in (".py", ".toml", ".json"):
                 st = path.stat()
