@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -118,6 +119,9 @@ def _execute(unit: Unit, profile: Profile, metadata_only: bool, visual: bool,
     import signal
     import threading
 
+    crash_on = os.environ.get("PREFLIGHT_TEST_CRASH_ON")  # the tests' stand-in for a native crash
+    if crash_on and crash_on in unit.name:
+        os.abort()
     bounded = bool(timeout) and threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM")
     if bounded:
         previous = signal.signal(signal.SIGALRM, _alarm)
@@ -186,6 +190,23 @@ def _cache_key(cache: Cache, unit: Unit, profile: Profile, config: Config, metad
     })
 
 
+def _alone(unit: Unit, profile: Profile, metadata_only: bool, visual: bool,
+           timeout: float | None) -> tuple[dict, dict | None]:
+    """A unit whose worker died, run again in a process of its own: if that dies too, the unit
+    is what kills it, and it fails as run.crashed instead of taking the batch down."""
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        try:
+            return pool.submit(_execute, unit, profile, metadata_only, visual, None, timeout).result()
+        except BrokenProcessPool:
+            pass
+    report = Report(profile=profile.id, tool_version=__version__, metadata_only=metadata_only,
+                    request=unit.request.resolve(profile).to_dict(), inputs=[{"role": "unit", "path": unit.name}],
+                    checks=[Check("run.crashed", "run", Status.FAIL,
+                                  f"{unit.name}: the process checking it died (a crash in native media code); the "
+                                  "file is probably damaged or hostile", file=unit.name)])
+    return report.to_dict(), None
+
+
 def run(units: list[Unit], *, profile: Profile, config: Config = Config(), metadata_only: bool = False,
         jobs: int | None = None, cache: Cache | None = None, visual: bool = False,
         progress: Callable | None = None, timeout: float | None = None) -> list[Result]:
@@ -206,11 +227,18 @@ def run(units: list[Unit], *, profile: Profile, config: Config = Config(), metad
         # spawn, not fork: the parent may hold threads (progress, HTTP) and native libraries.
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
             futures = {i: pool.submit(_execute, units[i], profile, metadata_only, visual, None, timeout) for i in todo}
-            done = {i: f.result() for i, f in futures.items()}
+            done, lost = {}, []
+            for i, future in futures.items():
+                try:
+                    done[i] = future.result()
+                except BrokenProcessPool:
+                    lost.append(i)  # a worker died (native code crashed): this unit or a neighbour
+        for i in lost:
+            done[i] = _alone(units[i], profile, metadata_only, visual, timeout)
     else:
         done = {i: _execute(units[i], profile, metadata_only, visual, progress, timeout) for i in todo}
     for i, (report_dict, visual_dict) in done.items():
-        timed_out = any(c["id"] == "run.timeout" for c in report_dict["checks"])
+        timed_out = any(c["id"] in ("run.timeout", "run.crashed") for c in report_dict["checks"])
         if cache is not None and keys[i] and not timed_out:
             cache.put(keys[i], {"report": report_dict, "visual": visual_dict})
         results[i] = Result(units[i], config.apply(Report.from_dict(report_dict)), False, visual_dict)

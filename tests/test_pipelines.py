@@ -299,3 +299,15 @@ def test_dask_example_checks_jobs_on_a_local_cluster(jobs):
     verdicts = {Path(line.split()[1]).name: line.split()[0] for line in done.stdout.splitlines()}
     assert verdicts == {"good.job.toml": "ok", "long.job.toml": "FAILED", "broken.job.toml": "FAILED"}
     assert "3 jobs, 2 failed" in done.stderr
+
+
+def test_a_crashing_worker_fails_its_unit_not_the_batch(jobs, monkeypatch):
+    """A unit that kills its worker process (as a crash in native decoding code would) fails as
+    run.crashed; the other units still get their reports."""
+    monkeypatch.setenv("PREFLIGHT_TEST_CRASH_ON", "long.job.toml")
+    units = [batch.job_unit(str(jobs[n]), Request()) for n in ("good", "long", "broken")]
+    results = batch.run(units, profile=PROFILE, metadata_only=True, jobs=2)
+    by_name = {Path(r.unit.name).name: r.report for r in results}
+    assert by_name["good.job.toml"].ok
+    assert [c.id for c in by_name["long.job.toml"].checks] == ["run.crashed"]
+    assert by_name["broken.job.toml"].checks[0].id == "job.file"
