@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Context, accepted_format, failed, file_size_within, passed, register, warned
+from .base import Context, accepted_format, failed, file_size_within, passed, register, skipped, warned
 
 # Float noise in container arithmetic (e.g. 10.000000001 s) must not turn a pass into a fail.
 _DURATION_EPSILON = 1e-6
@@ -99,6 +99,27 @@ def duration(ctx: Context):
         )
     return passed(f"{shown:.3f} s, within {lo:g}-{hi:g} s for orientation {orientation}{spread}",
                   measured=measured, limit=limit)
+
+
+@register("video.frame_rate")
+def frame_rate(ctx: Context):
+    v = ctx.facts.video
+    if v is None:
+        return None
+    readings = v.durations()
+    if not v.frame_count or not readings:
+        return skipped("not measured: the container does not say how many frames it holds")
+    seconds = max(readings.values())
+    if seconds <= 0:
+        return None
+    rate = v.frame_count / seconds
+    least = ctx.profile.value("video.min_frame_rate")
+    measured = {"frames": v.frame_count, "seconds": round(seconds, 3), "frames_per_second": round(rate, 3)}
+    if rate < least:
+        return failed(f"{v.frame_count} frames over {seconds:.1f} s ({rate:.3g} frames/s): a slideshow or broken "
+                      f"timestamps, with no motion to transfer (at least {least:g} frames/s expected)",
+                      measured=measured, limit={"min": least})
+    return passed(f"{rate:.3g} frames/s", measured=measured, limit={"min": least})
 
 
 @register("video.audio")
