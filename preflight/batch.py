@@ -45,15 +45,24 @@ def _is_url(value: str | None) -> bool:
     return bool(value) and value.lower().startswith(("http://", "https://"))
 
 
-def job_unit(path: str, defaults: Request) -> Unit:
+def job_unit(path: str, defaults: Request, given: Request = Request()) -> Unit:
+    """A job file's unit. Each request field comes from ``given`` (the command line) if set there,
+    else from the job file, else from ``defaults`` (the configuration)."""
     try:
         job = load_job(path)
     except JobError as exc:
         return Unit(name=path, request=defaults, job=path, error=str(exc))
     r = job.request
-    request = Request(orientation=r.orientation or defaults.orientation, quality=r.quality or defaults.quality,
-                      prompt=r.prompt, keep_sound=r.keep_sound, element_ids=r.element_ids,
-                      callback_url=r.callback_url)
+
+    def pick(name: str):
+        for source in (given, r, defaults):
+            value = getattr(source, name)
+            if value is not None and value != ():
+                return value
+        return getattr(r, name)
+
+    request = Request(**{name: pick(name) for name in ("orientation", "quality", "prompt", "keep_sound",
+                                                       "element_ids", "callback_url")})
     return Unit(name=path, request=request, image=job.image, video=job.video, job=path)
 
 

@@ -102,14 +102,19 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     if html_report and metadata_only:
         raise click.UsageError("--report shows the content analysis, which --metadata-only skips")
     metadata_only = config.metadata_only if metadata_only is None else metadata_only
-    request = Request(
-        orientation=_choice(profile, "request.orientations", orientation or config.orientation, "--orientation"),
-        quality=_choice(profile, "request.qualities", quality or config.quality, "--quality"),
+    given = Request(  # what the command line says; it wins over job files and the configuration
+        orientation=_choice(profile, "request.orientations", orientation, "--orientation"),
+        quality=_choice(profile, "request.qualities", quality, "--quality"),
         prompt=prompt,
         keep_sound=keep_sound,
         element_ids=tuple(element_ids),
         callback_url=callback_url,
     )
+    defaults = Request(orientation=_choice(profile, "request.orientations", config.orientation, "orientation"),
+                       quality=_choice(profile, "request.qualities", config.quality, "quality"))
+    request = Request(orientation=given.orientation or defaults.orientation,
+                      quality=given.quality or defaults.quality, prompt=prompt, keep_sound=keep_sound,
+                      element_ids=tuple(element_ids), callback_url=callback_url)
 
     from . import batch
     from .cache import Cache
@@ -122,8 +127,8 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
         for f in files:
             using = batch.jobs_using(f, known=known) if with_jobs and not is_job_file(f) else []
             named.extend(j for j in (using or [f]) if j not in named)
-        units = [batch.job_unit(f, request) if is_job_file(f) else batch.Unit(name=f, request=request, files=(f,))
-                 for f in named]
+        units = [batch.job_unit(f, defaults, given) if is_job_file(f)
+                 else batch.Unit(name=f, request=request, files=(f,)) for f in named]
     else:
         units = [batch.Unit(name=" + ".join(p for p in (image, video) if p), request=request, image=image,
                             video=video)]

@@ -99,6 +99,8 @@ def test_preflight_checks_whole_jobs(jobs):
     broken = next(r for r in out["reports"] if r["name"].endswith("broken.job.toml"))
     assert broken["checks"][0]["id"] == "job.file" and "video must be a str" in broken["checks"][0]["message"]
     assert run_cli(jobs["good"], "--metadata-only").code == 0
+    # The command line wins over the job file: 10.2 s is within orientation video's 30 s.
+    assert run_cli(jobs["long"], "--metadata-only", "--orientation", "video").code == 0
 
 
 def test_prep_and_submit_read_the_same_job(jobs, tmp_path):
