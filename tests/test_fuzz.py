@@ -8,7 +8,6 @@ and replayed by ``test_regressions`` first.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from pathlib import Path
@@ -18,7 +17,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT
 from preflight.config import ConfigError, load_config
 from preflight.job import JobError, load_job
 from preflight.probe import probe_file
