@@ -52,18 +52,8 @@ def job_unit(path: str, defaults: Request, given: Request = Request()) -> Unit:
         job = load_job(path)
     except JobError as exc:
         return Unit(name=path, request=defaults, job=path, error=str(exc))
-    r = job.request
-
-    def pick(name: str):
-        for source in (given, r, defaults):
-            value = getattr(source, name)
-            if value is not None and value != ():
-                return value
-        return getattr(r, name)
-
-    request = Request(**{name: pick(name) for name in ("orientation", "quality", "prompt", "keep_sound",
-                                                       "element_ids", "callback_url")})
-    return Unit(name=path, request=request, image=job.image, video=job.video, job=path)
+    return Unit(name=path, request=given.filled_from(job.request, defaults), image=job.image, video=job.video,
+                job=path)
 
 
 def git_files(folder: Path | None = None) -> set[Path] | None:

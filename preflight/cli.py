@@ -112,9 +112,7 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     )
     defaults = Request(orientation=_choice(profile, "request.orientations", config.orientation, "orientation"),
                        quality=_choice(profile, "request.qualities", config.quality, "quality"))
-    request = Request(orientation=given.orientation or defaults.orientation,
-                      quality=given.quality or defaults.quality, prompt=prompt, keep_sound=keep_sound,
-                      element_ids=tuple(element_ids), callback_url=callback_url)
+    request = given.filled_from(defaults)
 
     from . import batch
     from .cache import Cache
@@ -179,6 +177,16 @@ def _progress_bar(enabled: bool):
             yield update
     finally:
         terminal.close()
+
+
+def load_job_option(path: str):
+    """The job file named by a command's ``--job``; a bad one is a usage error naming the problem."""
+    from .job import JobError, load_job
+
+    try:
+        return load_job(path)
+    except JobError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def _interrupt(signum, frame):

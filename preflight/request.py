@@ -18,6 +18,19 @@ class Request:
     element_ids: tuple[str, ...] = ()
     callback_url: str | None = None
 
+    def filled_from(self, *lower: "Request") -> "Request":
+        """This request with each field it leaves unset taken from the first of ``lower`` that sets
+        it (command line over job file over configuration)."""
+        values = {}
+        for name in ("orientation", "quality", "prompt", "keep_sound", "element_ids", "callback_url"):
+            value = getattr(self, name)
+            for layer in lower:
+                if value is not None and value != ():
+                    break
+                value = getattr(layer, name)
+            values[name] = value
+        return Request(**values)
+
     def resolve(self, profile: Profile) -> "ResolvedRequest":
         defaulted = []
         orientation = self.orientation

@@ -10,7 +10,7 @@ import sys
 import click
 
 from preflight import ExitCode, __version__
-from preflight.cli import run_command
+from preflight.cli import load_job_option, run_command
 from preflight.formats import render
 
 from . import PlanError, PrepError, apply, plan
@@ -51,12 +51,7 @@ def prep(image, video, orientation, out_dir, start, end, extend, keep_sound, for
          job_file):
     """Turn a clip and a photo into inputs that pass preflight, then prove it."""
     if job_file:
-        from preflight.job import JobError, load_job
-
-        try:
-            job = load_job(job_file)
-        except JobError as exc:
-            raise click.UsageError(str(exc)) from None
+        job = load_job_option(job_file)
         for role, value in (("image", job.image), ("video", job.video)):
             if value and value.lower().startswith(("http://", "https://")):
                 raise click.UsageError(f"{job_file}: the {role} is a URL; prep works on local files")

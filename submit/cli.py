@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from preflight import Request, __version__
-from preflight.cli import run_command
+from preflight.cli import load_job_option, run_command
 from preflight.formats import render
 from preflight.profile import DEFAULT_PROFILE, load_profile
 
@@ -28,6 +28,8 @@ from .errors import GateRefused, SubmitError, TaskFailed, WaitTimeout
 from .journal import Journal
 
 OK, REFUSED, USAGE, INTERNAL, SERVICE, TIMEOUT = 0, 1, 2, 3, 4, 5
+# The key the embedded local EvoLink (--fake-server) accepts; not a secret.
+_FAKE_KEY = "fake-key"
 
 # Every string this process prints passes through here; a key that somehow reaches a message
 # (a server echoing it, say) is masked before it can be seen.
@@ -120,12 +122,17 @@ def _wait_and_download(client: Client, journal: Journal, task_id: str, out: str,
             bar(task.progress, 100, f"{task_id} {task.status}")
 
         task = client.wait(task_id, interval=interval, timeout=timeout, on_update=on_update)
+    return task, _download(client, journal, task, out, fmt, profile)
+
+
+def _download(client: Client, journal: Journal, task: Task, out: str, fmt: str, profile) -> list[str]:
+    """A completed task's results into ``out``, warning first when their links are near expiry."""
     warning = flow.link_expiry_warning(task, journal, profile.value("results.link_lifetime"))
     if warning and fmt == "text":
         _say(f"warning: {warning}", err=True)
     with _progress(fmt == "text", "downloading") as bar:
-        files = flow.download(client, journal, task, out, profile, on_progress=lambda d, t: bar(d, t, task_id))
-    return task, [str(f.path) for f in files]
+        files = flow.download(client, journal, task, out, profile, on_progress=lambda d, t: bar(d, t, task.id))
+    return [str(f.path) for f in files]
 
 
 def _task_result(task: Task, outputs: list[str], **extra) -> dict:
@@ -204,30 +211,21 @@ def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_
            s3_url_lifetime, poll_interval, wait_timeout, api_base, files_base, journal_path, fake_server, fmt,
            job_file):
     """Send a checked image and reference video to Kling 3.0 Motion Control on EvoLink."""
+    request = Request(orientation=orientation, quality=quality, prompt=prompt, keep_sound=keep_sound,
+                      element_ids=tuple(element_ids), callback_url=callback_url)
     if job_file:
-        from preflight.job import JobError, load_job
-
-        try:
-            job = load_job(job_file)
-        except JobError as exc:
-            raise click.UsageError(str(exc)) from None
-        r = job.request
+        job = load_job_option(job_file)
         image, video = image or job.image, video or job.video
-        orientation = orientation or r.orientation
-        quality = quality or r.quality
-        prompt = prompt if prompt is not None else r.prompt
-        keep_sound = r.keep_sound if keep_sound is None else keep_sound
-        element_ids = element_ids or r.element_ids
-        callback_url = callback_url or r.callback_url
+        request = request.filled_from(job.request)
     stack = ctx.with_resource(contextlib.ExitStack())
     if fake_server:
         from .fake import FakeEvoLink
 
-        fake = stack.enter_context(FakeEvoLink(api_key="fake-key"))
+        fake = stack.enter_context(FakeEvoLink(api_key=_FAKE_KEY))
         api_base = files_base = fake.url
         poll_interval = poll_interval if poll_interval is not None else 0.2
     try:
-        conf = settings(api_base, files_base, s3_bucket, s3_endpoint, api_key="fake-key" if fake_server else None)
+        conf = settings(api_base, files_base, s3_bucket, s3_endpoint, api_key=_FAKE_KEY if fake_server else None)
     except SubmitError as exc:  # a config file that is unsafe or unreadable
         raise click.UsageError(str(exc)) from None
     ctx.obj = {"settings": conf, "fmt": fmt, "journal": journal_path}
@@ -235,11 +233,9 @@ def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_
         return
     if not image or not video:
         raise click.UsageError("give --image and --video (a local file or a URL each), or a subcommand")
-    if orientation is None:
+    if request.orientation is None:
         raise click.UsageError("--orientation image|video is required: it sets the duration limit (10 s or 30 s)")
     profile = load_profile(DEFAULT_PROFILE)
-    request = Request(orientation=orientation, quality=quality, prompt=prompt, keep_sound=keep_sound,
-                      element_ids=tuple(element_ids), callback_url=callback_url)
     try:
         code = _submit(ctx.obj, stack, profile, request, image, video, wait, out, max_cost, yes, dry_run, force,
                        run_prep, metadata_only, video_host, s3_url_lifetime, poll_interval or DEFAULT_POLL_INTERVAL,
@@ -469,12 +465,7 @@ def download(ctx, task_id, out, fmt):
         journal = _journal(ctx)
         task = client.get_task(task_id)
         flow.record_task(journal, task)
-        profile = load_profile(DEFAULT_PROFILE)
-        warning = flow.link_expiry_warning(task, journal, profile.value("results.link_lifetime"))
-        if warning and fmt == "text":
-            _say(f"warning: {warning}", err=True)
-        files = flow.download(client, journal, task, out, profile)
-        _show_task(task, [str(f.path) for f in files], fmt)
+        _show_task(task, _download(client, journal, task, out, fmt, load_profile(DEFAULT_PROFILE)), fmt)
         return OK
 
     _run_sub(ctx, fmt, action)
