@@ -3,9 +3,7 @@ file beside its destination and renamed into place, so no half-written file is e
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
 import subprocess
 import warnings
 from dataclasses import dataclass, field
@@ -13,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from preflight import Report, check
+from preflight.atomic import atomic_output
 from preflight.ffmpeg_binary import ffmpeg_exe
 
 from .plan import MediaPlan, Plan
@@ -35,19 +34,6 @@ class PrepResult:
     @property
     def ok(self) -> bool:
         return self.report is not None and self.report.ok and not any(i.refused for i in self.plan.items)
-
-
-@contextlib.contextmanager
-def atomic_output(final: Path):
-    """Yield a temporary path beside ``final``; rename it into place only if the block succeeds."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.stem}.part-{os.getpid()}{final.suffix}")
-    try:
-        yield tmp
-        os.replace(tmp, final)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def _run_ffmpeg(item: MediaPlan, tmp: Path) -> None:
