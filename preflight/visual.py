@@ -48,6 +48,8 @@ def _video_frames(path: str, rotation: int, duration: float, estimator) -> list[
     import av
     import numpy as np
 
+    from .analysis.frames import _upright
+
     frames = []
     times = [duration * (i + 0.5) / FRAMES_PER_VIDEO for i in range(FRAMES_PER_VIDEO)]
     with av.open(path) as container:
@@ -57,9 +59,7 @@ def _video_frames(path: str, rotation: int, duration: float, estimator) -> list[
             for frame in container.decode(stream):
                 if frame.time is not None and frame.time + 1e-3 < t:
                     continue
-                rgb = frame.to_ndarray(format="rgb24")
-                turns = round(rotation / 90) % 4
-                rgb = np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
+                rgb = np.ascontiguousarray(_upright(frame.to_ndarray(format="rgb24"), rotation))
                 drawn, found = _draw_pose(rgb, estimator)
                 frames.append({"t": round(frame.time or t, 2), "src": _jpeg_uri(drawn), "pose": found})
                 break

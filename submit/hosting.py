@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+import httpx
+
 from preflight.profile import Profile
 
 from .client import Client
@@ -131,8 +133,6 @@ class UrlCheck:
 
 def check_url(client: Client, url: str, role: str, profile: Profile) -> UrlCheck:
     """Is ``url`` fetchable, of an accepted type and within the size limit? (HEAD or ranged GET)"""
-    import httpx
-
     result = UrlCheck(url, role)
     if not url.lower().startswith(("http://", "https://")):
         result.problems.append(f"{role} URL must be http(s): {url}")

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 import uuid
 from pathlib import Path
+
+from conftest import CliResult
 
 # A key that looks like a real one and appears nowhere else, so a grep for it cannot match by accident.
 SECRET = f"sk-test-{uuid.uuid4().hex}"
@@ -17,22 +18,12 @@ SECRET = f"sk-test-{uuid.uuid4().hex}"
 SEEN: list[str] = []
 
 
-class SubmitRun:
-    def __init__(self, done: subprocess.CompletedProcess):
-        self.code = done.returncode
-        self.stdout = done.stdout
-        self.stderr = done.stderr
-
-    def json(self) -> dict:
-        return json.loads(self.stdout)
-
-
-def run_submit(*args, env: dict | None = None, timeout: float = 180, stdin: str | None = None) -> SubmitRun:
+def run_submit(*args, env: dict | None = None, timeout: float = 180, stdin: str | None = None) -> CliResult:
     done = subprocess.run([sys.executable, "-m", "submit.cli", *map(str, args)], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=timeout, input=stdin)
     SEEN.extend([done.stdout, done.stderr])
     assert "Traceback" not in done.stderr, done.stderr
-    return SubmitRun(done)
+    return CliResult(done)
 
 
 def seen_files(root: Path) -> list[str]:

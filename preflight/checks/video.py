@@ -111,7 +111,7 @@ def frame_rate(ctx: Context):
         return skipped("not measured: the container does not say how many frames it holds")
     seconds = max(readings.values())
     if seconds <= 0:
-        return None
+        return skipped("not measured: the file states no positive duration")
     rate = v.frame_count / seconds
     least = ctx.profile.value("video.min_frame_rate")
     measured = {"frames": v.frame_count, "seconds": round(seconds, 3), "frames_per_second": round(rate, 3)}
