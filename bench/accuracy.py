@@ -1,10 +1,15 @@
 """Content analysis against labels: the shared corpus and generated cases with known answers.
 
-    python bench/accuracy.py [--corpus ../shared/corpus] [--no-scenedetect]
+    python bench/accuracy.py [--corpus ../shared/corpus] [--no-scenedetect] [--phone-gop]
 
 Prints, per file and in total, what each analysis found against the label, and for hard cuts
 the precision, recall and F1 of this project beside PySceneDetect's detect-content and
 detect-adaptive on the same files in the same run (a cut matches within 2 frames).
+
+Most corpus clips are short or carry long GOPs, so preflight decodes them in full. `--phone-gop`
+also runs every labelled video re-encoded the way phones write video (a keyframe every second,
+no B-frames, no scene-cut keyframes), where preflight decodes only the start of most GOPs, and
+prints the totals of both sets.
 
 PySceneDetect is a benchmark-only dependency: `make bench` installs it with --no-deps, because
 its wheel requires opencv-python, which would overwrite the cv2 of opencv-contrib-python.
@@ -47,6 +52,52 @@ def concat_cuts_clip() -> tuple[Path, list[float]]:
     return path, [1.6, 3.2, 4.8]
 
 
+def transitions_clip(phone: bool) -> tuple[Path, list[float], list[float]]:
+    """Six synthetic scenes at 30 fps: hard cuts at 3.3, 6.6 and 14.5 s, a 1 s dissolve centred
+    on 9.4 s and a 1 s fade through black centred on 11.7 s. Encoded like a phone (keyframe each
+    second, cuts off the keyframes) or with x264's defaults (scene-cut keyframes, long GOPs)."""
+    path = OUT / ("transitions_phone.mp4" if phone else "transitions_x264.mp4")
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        args = []
+        for source in ("testsrc2", "mandelbrot", "life=s=640x360:mold=10:r=30:ratio=0.5:death_color=#C83232",
+                       "smptehdbars", "cellauto=s=640x360:rule=110", "rgbtestsrc"):
+            spec = source if "=" in source.split(":")[0] else f"{source}=size=640x360:rate=30"
+            args += ["-f", "lavfi", "-t", "3.3", "-i", spec]
+        prep = "".join(f"[{i}:v]format=yuv420p,setsar=1,fps=30,scale=640:360,settb=1/30[s{i}];" for i in range(6))
+        # xfade wants both inputs on one time base; concat hands on microseconds.
+        graph = prep + ("[s0][s1][s2]concat=n=3:v=1,settb=1/30[a];"
+                        "[a][s3]xfade=transition=fade:duration=1:offset=8.9,settb=1/30[b];"
+                        "[b][s4]xfade=transition=fadeblack:duration=1:offset=11.2,settb=1/30[c];"
+                        "[c][s5]concat=n=2:v=1[v]")
+        encoding = ["-g", "30", "-keyint_min", "30", "-sc_threshold", "0", "-bf", "0"] if phone else []
+        part = path.with_suffix(".part.mp4")  # a failed run must not leave a file that looks made
+        subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args, "-filter_complex", graph,
+                        "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", *encoding, str(part)], check=True)
+        part.rename(path)
+    return path, [3.3, 6.6, 14.5], [9.4, 11.7]
+
+
+def phone_copy(entry: dict) -> dict | None:
+    """The entry's video re-encoded like a phone: keyframe every second, no B-frames, no
+    scene-cut keyframes, timestamps kept."""
+    fps = entry.get("fps") or 30
+    path = OUT / "phone" / (Path(entry["path"]).stem + ".mp4")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_suffix(".part.mp4")
+        done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", entry["path"],
+                               "-map", "0:v:0", "-fps_mode", "passthrough", "-c:v", "libx264", "-preset", "veryfast",
+                               "-crf", "18", "-pix_fmt", "yuv420p", "-g", str(round(fps)), "-keyint_min",
+                               str(round(fps)), "-sc_threshold", "0", "-bf", "0", "-an", str(part)],
+                              capture_output=True)
+        if done.returncode:
+            part.unlink(missing_ok=True)
+            return None
+        part.rename(path)
+    return dict(entry, path=str(path), name="phone:" + entry["name"], source="phone-gop")
+
+
 def labelled_files(corpus: Path | None) -> list[dict]:
     """Corpus entries plus generated cases, each with the same label fields."""
     import make_fixtures
@@ -75,6 +126,10 @@ def labelled_files(corpus: Path | None) -> list[dict]:
     clip, cuts = concat_cuts_clip()
     entries.append(dict(kind="video", path=str(clip), name=clip.name, source="generated", fps=25, cuts=cuts,
                         fade_transitions=[]))
+    for phone in (True, False):
+        clip, cuts, gradual = transitions_clip(phone)
+        entries.append(dict(kind="video", path=str(clip), name=clip.name, source="generated", fps=30, cuts=cuts,
+                            fade_transitions=gradual))
     return entries
 
 
@@ -114,6 +169,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--no-scenedetect", action="store_true")
+    parser.add_argument("--phone-gop", action="store_true",
+                        help="also run every labelled video re-encoded with one keyframe a second")
     args = parser.parse_args()
     use_sd = not args.no_scenedetect
     if use_sd:
@@ -121,7 +178,18 @@ def main() -> None:
             import scenedetect  # noqa: F401
         except ImportError:
             sys.exit("PySceneDetect is not installed: run `make bench`, or pass --no-scenedetect")
+    entries = labelled_files(args.corpus)
+    sets = [("as given", entries)]
+    if args.phone_gop:
+        copies = [phone_copy(e) for e in entries if e["kind"] == "video"]
+        sets.append(("re-encoded like a phone (keyframe each second, no B-frames)", [c for c in copies if c]))
+    summaries = [(title, evaluate(files, use_sd)) for title, files in sets]
+    for title, summary in summaries:
+        print(f"\n== {title} ==\n{summary}")
 
+
+def evaluate(entries: list[dict], use_sd: bool) -> str:
+    """Runs every entry, prints a line per finding, returns the totals as text."""
     from preflight import analysis
     from preflight.analysis.load import load_image_rgb
     from preflight.checks.content import camera_class
@@ -130,11 +198,11 @@ def main() -> None:
     profile = load_profile()
     camera = profile.value("content.camera_motion")
     fast_speed = profile.value("content.fast_limb_speed")
-    entries = labelled_files(args.corpus)
     cut_totals = {k: [0, 0, 0] for k in ("preflight", "detect-content", "detect-adaptive")}
     fade_total = [0, 0, 0]
     score = {k: [0, 0] for k in ("people", "body", "upright", "camera", "fast")}
     wrong: dict[str, list[str]] = {k: [] for k in score}
+    decoded = [0, 0]
 
     def tally(key: str, ok: bool, name: str, detail: str) -> str:
         score[key][0] += ok
@@ -142,7 +210,6 @@ def main() -> None:
         if not ok:
             wrong[key].append(f"{name} ({detail})")
         return "ok" if ok else "WRONG"
-
     print(f"{'file':<52} {'what':<8} found vs label")
     started = time.perf_counter()
     for e in entries:
@@ -169,6 +236,10 @@ def main() -> None:
         with native_stderr_captured():
             content = analysis.analyse_video(e["path"], rotation, strong_camera=camera["strong"],
                                              fast_limb_speed=fast_speed)
+        stats = content.stats
+        total_frames = stats.frames_total or stats.frames_decoded
+        decoded[0] += stats.frames_decoded + stats.frames_refilled
+        decoded[1] += total_frames
         fps = e.get("fps") or (facts.video.frame_rate if facts.video else 25) or 25
         tolerance = 2 / fps
         truth_cuts = e.get("cuts") or []
@@ -181,7 +252,8 @@ def main() -> None:
             for i, v in enumerate((tp, fp, fn)):
                 cut_totals[k][i] += v
             line.append(f"{k} {found}")
-        print(f"{name:<52} cuts     label {truth_cuts} | " + " | ".join(line))
+        print(f"{name:<52} cuts     label {truth_cuts} | " + " | ".join(line)
+              + f" | decoded {stats.frames_decoded}+{stats.frames_refilled} of {total_frames} frames")
         truth_fades = e.get("fade_transitions") or []
         tp, fp, fn = match(content.cuts.transitions, truth_fades, 0.5)
         for i, v in enumerate((tp, fp, fn)):
@@ -203,14 +275,16 @@ def main() -> None:
             got = bool(content.fast_spans)
             print(f"{'':<52} fast     {got} (p90 {content.limb_speed_p90}) vs {e['fast_motion']}: "
                   f"{tally('fast', got == e['fast_motion'], name, str(got))}")
-    print(f"\nran in {time.perf_counter() - started:.0f} s over {len(entries)} files")
-    print("\nHard cuts (match within 2 frames):")
+    lines = [f"ran in {time.perf_counter() - started:.0f} s over {len(entries)} files; "
+             f"frames decoded (both passes) {decoded[0]} of {decoded[1]} in the videos",
+             "Hard cuts (match within 2 frames):"]
     for k, (tp, fp, fn) in cut_totals.items():
         if k == "preflight" or use_sd:
-            print(f"  {k:<16} {prf(tp, fp, fn)}")
-    print(f"Gradual transitions, preflight (match within 0.5 s): {prf(*fade_total)}")
+            lines.append(f"  {k:<16} {prf(tp, fp, fn)}")
+    lines.append(f"Gradual transitions, preflight (match within 0.5 s): {prf(*fade_total)}")
     for key, (ok, total) in score.items():
-        print(f"{key:<8} {ok}/{total} right" + (f"; wrong: {'; '.join(wrong[key])}" if wrong[key] else ""))
+        lines.append(f"{key:<8} {ok}/{total} right" + (f"; wrong: {'; '.join(wrong[key])}" if wrong[key] else ""))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from .body import BODY_CLASSES, BodySettings, body_box, body_class, posture, sub
 from .camera import CameraMotion
 from .cuts import CutDetector, CutResult
 from .frames import DecodeStats, run_decode
-from .models import PersonDetector, PoseEstimator
+from .models import PersonDetector, PoseEstimator, load_in_background
 from .people import PeopleCounter
 from .pose_track import PoseTracker
 
@@ -59,15 +59,17 @@ class VideoContent:
     camera_series: list[tuple[float, float | None]] = field(default_factory=list)
 
 
-def _spans(samples: list[tuple[float, bool]], step: float) -> list[list[float]]:
+def _spans(samples: list[tuple[float, bool]]) -> list[list[float]]:
+    """[first, last] times of each run of consecutive samples that are on. Consecutive in the
+    sample sequence, not by a fixed step: samples may be 0.2 s or a skipped stretch apart."""
     spans: list[list[float]] = []
+    on_before = False
     for t, on in samples:
-        if not on:
-            continue
-        if spans and t - spans[-1][1] <= step * 1.5:
+        if on and on_before:
             spans[-1][1] = t
-        else:
+        elif on:
             spans.append([t, t])
+        on_before = on
     return [[round(a, 2), round(b, 2)] for a, b in spans]
 
 
@@ -105,8 +107,7 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
                   duration_hint: float | None = None, progress: Callable[[float, float], None] | None = None,
                   settings: BodySettings = BodySettings()) -> VideoContent:
     """One decode pass through the clip feeding every analyser."""
-    detector = PersonDetector()
-    estimator = PoseEstimator(video=True)
+    estimator, detector = load_in_background(lambda: PoseEstimator(video=True), PersonDetector)
     cuts = CutDetector()
     # About PEOPLE_SAMPLES looks at the whole clip, at least one a second: counting is the
     # most expensive analysis (up to ten detector runs a frame with tiles).
@@ -127,13 +128,12 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
     total = max(len(pose.samples), 1)
     body_shares = {c: round(counts.get(c, 0) / total, 3) for c in BODY_CLASSES}
     body = collections.Counter(s.body for s in with_person).most_common(1)[0][0] if with_person else "none"
-    speeds = [s.limb_speed for s in pose.samples if s.limb_speed is not None]
-    fast = _spans([(s.t, s.limb_speed is not None and s.limb_speed >= fast_limb_speed) for s in pose.samples],
-                  pose.interval)
+    with_speed = [s for s in pose.samples if s.limb_speed is not None]
+    speeds = [s.limb_speed for s in with_speed]
     # A single fast sample is a flick; fast motion is a span of at least two.
-    fast = [span for span in fast if span[1] > span[0]]
-    not_upright = _spans([(s.t, s.posture is not None and s.posture != "upright") for s in pose.samples],
-                         pose.interval)
+    fast = [span for span in _spans([(s.t, s.limb_speed >= fast_limb_speed) for s in with_speed])
+            if span[1] > span[0]]
+    not_upright = _spans([(s.t, s.posture is not None and s.posture != "upright") for s in pose.samples])
     areas = [s.area for s in with_person]
     confirmed = len(with_person) >= POSE_CONFIRMS_SHARE * max(len(pose.samples), 1) and with_person
     return VideoContent(

@@ -22,6 +22,8 @@ class CameraMotion:
         self.max_side = max_side
         self.min_points = min_points
         self.samples: list[tuple[float, float | None]] = []  # t, motion (share of frame per second)
+        self.starts: list[float] = []  # time of the earlier frame of each sample's pair
+        self.max_pair_seconds = 2.5 * interval
         self._previous: tuple[float, np.ndarray, tuple | None] | None = None
 
     def process(self, t: float, image: np.ndarray, shared: dict) -> None:
@@ -31,8 +33,11 @@ class CameraMotion:
         if self._previous is not None:
             t0, before, box0 = self._previous
             dt = t - t0
-            if dt > 0:
+            # Only frames close in time are compared: over a skipped stretch the view may have
+            # moved too far to track, and a shake would average out.
+            if 0 < dt <= self.max_pair_seconds:
                 self.samples.append((t, self._motion(cv2, before, image, box0 or box, dt)))
+                self.starts.append(t0)
         self._previous = (t, image, box)
 
     def _motion(self, cv2, before: np.ndarray, after: np.ndarray, box, dt: float) -> float | None:
@@ -67,12 +72,15 @@ class CameraMotion:
         return [m for _, m in self.samples if m is not None]
 
     def spans_over(self, threshold: float, min_length: float) -> list[list[float]]:
+        """Spans of consecutive samples at or above ``threshold``, each from the first frame of
+        its first pair to the last frame of its last one."""
         spans: list[list[float]] = []
-        for t, m in self.samples:
-            if m is not None and m >= threshold:
-                start = t - self.interval
-                if spans and start - spans[-1][1] <= self.interval * 1.5:
-                    spans[-1][1] = t
-                else:
-                    spans.append([start, t])
+        on_before = False
+        for (t, m), t0 in zip(self.samples, self.starts):
+            on = m is not None and m >= threshold
+            if on and on_before:
+                spans[-1][1] = t
+            elif on:
+                spans.append([t0, t])
+            on_before = on
         return [[round(a, 2), round(b, 2)] for a, b in spans if b - a >= min_length]

@@ -33,6 +33,10 @@ class CutSettings:
     dissolve_run_s: tuple[float, float] = (0.3, 4.0)  # length of a run of change between still shots
     # Between two still shots the structure itself is evidence, so less colour change is needed.
     dissolve_run_hist: float = 0.35
+    # Across undecoded frames: a histogram distance (0-1) above this, a dark frame at either
+    # end, or a new shot announced by the packets sends the gap back to be decoded. Kept well
+    # below the dissolve thresholds, so what the full search would find is not screened out.
+    screen_hist: float = 0.15
 
 
 @dataclass
@@ -55,7 +59,37 @@ def _hist(hsv: np.ndarray) -> np.ndarray:
     return counts / counts.sum()
 
 
+def _hsv(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The frame as 8-bit HSV (for histograms) and as float HSV with hue weighted by how
+    coloured the pixel is (for differences): hue means nothing in grey or near-black pixels."""
+    import cv2
+
+    hsv8 = cv2.cvtColor(image, cv2.COLOR_RGB2HSV)
+    hsv = hsv8.astype(np.float32)
+    hsv[..., 0] *= 255 / 179  # hue on the same 0-255 scale as the others
+    hsv[..., 0] *= (hsv[..., 1] / 255) * (hsv[..., 2] / 255)
+    return hsv8, hsv
+
+
+@dataclass
+class _Edge:
+    """A frame at either end of a run of consecutive decoded frames, kept to compare across
+    frames that were not decoded."""
+
+    t: float
+    hist: np.ndarray
+    brightness: float
+
+
 class CutDetector:
+    """Cuts over the frames it is given, which may come in runs with undecoded frames between.
+
+    Every run long enough for the neighbourhood test is searched frame by frame. Between runs
+    (and inside runs too short to search) it only screens: it names the spans where a cut or
+    transition may hide, and the decode loop decodes those spans in full and hands them back
+    as runs of their own.
+    """
+
     name = "cuts"
     interval = 0.0  # every frame
     max_side = 96
@@ -63,26 +97,108 @@ class CutDetector:
 
     def __init__(self, settings: CutSettings | None = None):
         self.settings = settings or CutSettings()
+        self.result = CutResult()
+        self._runs: list[_Run] = []
+
+    def process(self, t: float, image: np.ndarray, shared: dict) -> None:
+        if not self._runs or self._runs[-1].closed:
+            self._runs.append(_Run(self.settings))
+        self._runs[-1].process(t, image)
+
+    def skipped(self) -> None:
+        """Frames were left out after the last one given: what comes next is a new run."""
+        if self._runs and not self._runs[-1].closed:
+            self._runs[-1].close()
+
+    def _searchable(self, run: "_Run") -> bool:
+        return len(run.times) >= 2 * self.settings.window + 1
+
+    def spans_to_fill(self, early_keyframes: list[float], size_spikes: list[float]) -> list[tuple[float, float]]:
+        """Spans, in seconds, whose skipped frames must be decoded to be sure about cuts:
+        gaps across which the picture changed, went dark, or the packets showed a new shot
+        starting; and short runs with a jump inside."""
+        s = self.settings
+        self.skipped()
+        marks = sorted(early_keyframes + size_spikes)
+        spans = []
+        for before, after in zip(self._runs, self._runs[1:]):
+            a, b = before.last, after.first
+            if a is None or b is None or b.t <= a.t:
+                continue
+            distance = 0.5 * float(np.abs(b.hist - a.hist).sum())
+            dim = min(a.brightness, b.brightness) < 2 * s.dark_level
+            marked = any(a.t < m <= b.t for m in marks)
+            if distance >= s.screen_hist or dim or marked:
+                spans.append((a.t, b.t))
+        for run in self._runs:
+            if not self._searchable(run) and run.times and (
+                    max(run.scores[1:], default=0.0) >= s.min_score
+                    or min(run.brightness) < 2 * s.dark_level):
+                spans.append((run.times[0], run.times[-1]))
+        return spans
+
+    def finish(self, duration: float) -> None:
+        self.skipped()
+        cuts: list[float] = []
+        fades: list[float] = []
+        dissolves: list[list[float]] = []
+        for run in self._runs:
+            if not self._searchable(run):
+                continue
+            found = run.result(ends_clip=run.times[-1] >= duration - 2 * run.step)
+            cuts += found.cuts
+            fades += found.fades
+            dissolves += found.dissolves
+        # Runs decoded again to fill a gap overlap the runs around it: one find, once.
+        self.result.cuts = _unique(cuts, self.settings.min_gap_s)
+        self.result.fades = _unique(fades, self.settings.fade_merge_s / 2)
+        merged: list[list[float]] = []
+        for a, b in sorted(dissolves):
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        self.result.dissolves = merged
+
+
+def _unique(times: list[float], within: float) -> list[float]:
+    kept: list[float] = []
+    for t in sorted(times):
+        if not kept or t - kept[-1] >= within:
+            kept.append(t)
+    return kept
+
+
+class _Run:
+    """Consecutive decoded frames, searched frame by frame."""
+
+    def __init__(self, settings: CutSettings):
+        self.settings = settings
+        self.closed = False
         self.times: list[float] = []
         self.scores: list[float] = []  # difference from the previous frame
         self.persist: list[float] = []  # difference of frame i+k from frame i-1 (filled later)
         self.brightness: list[float] = []
         self.hists: list[np.ndarray] = []
         self._recent: deque = deque(maxlen=self.settings.persist_frames + 2)
-        self.result = CutResult()
+        self.first: _Edge | None = None
+        self.last: _Edge | None = None
 
-    def process(self, t: float, image: np.ndarray, shared: dict) -> None:
-        import cv2
+    def close(self) -> None:
+        self.closed = True
+        self._recent.clear()  # the float frames are only needed while the run grows
 
-        hsv8 = cv2.cvtColor(image, cv2.COLOR_RGB2HSV)
-        hsv = hsv8.astype(np.float32)
-        hsv[..., 0] *= 255 / 179  # hue on the same 0-255 scale as the others
-        # Hue means nothing in grey or near-black pixels: weigh it by saturation and brightness.
-        hsv[..., 0] *= (hsv[..., 1] / 255) * (hsv[..., 2] / 255)
+    def process(self, t: float, image: np.ndarray) -> None:
+        hsv8, hsv = _hsv(image)
+        hist = _hist(hsv8)
+        edge = _Edge(t, hist, float(hsv[..., 2].mean()))
+        if self.first is None:
+            self.first = edge
+        self.last = edge
         i = len(self.times)
         self.times.append(t)
-        self.brightness.append(float(hsv[..., 2].mean()))
-        self.hists.append(_hist(hsv8))
+        self.brightness.append(edge.brightness)
+        self.hists.append(hist)
         self.persist.append(0.0)
         if self._recent:
             self.scores.append(float(np.abs(hsv - self._recent[-1]).mean()))
@@ -94,7 +210,14 @@ class CutDetector:
             self.persist[i - k] = float(np.abs(hsv - self._recent[-(k + 1)]).mean())
         self._recent.append(hsv)
 
-    def finish(self, duration: float) -> None:
+    @property
+    def step(self) -> float:
+        return (self.times[-1] - self.times[0]) / max(len(self.times) - 1, 1) if self.times else 0.0
+
+    def result(self, ends_clip: bool) -> CutResult:
+        """What this run shows. Where it stops before the clip does, a jump in its last frames
+        cannot be told from a flash; the gap screening or the next run settles it."""
+        found = CutResult()
         s = self.settings
         scores = np.array(self.scores)
         n = len(scores)
@@ -110,7 +233,10 @@ class CutDetector:
             if score < s.min_score or score < s.ratio * max(baseline, 1.0):
                 continue
             # Persistence: unknown at the very end of the clip, where no later frames exist.
-            if i + s.persist_frames < n and self.persist[i] < s.persist_share * score:
+            if i + s.persist_frames < n:
+                if self.persist[i] < s.persist_share * score:
+                    continue
+            elif not ends_clip:
                 continue
             # Dim on both sides: the first step of a fade from black, not a cut.
             if max(self.brightness[i - 1], self.brightness[i]) < 2 * s.dark_level:
@@ -123,10 +249,8 @@ class CutDetector:
                     cuts[-1] = (i, score)
                 continue
             cuts.append((i, score))
-        self.result.cuts = [round(self.times[i], 3) for i, _ in cuts]
-        cut_times = self.result.cuts
-        frame = 2 / max(len(self.times) / max(duration, 1e-6), 1.0)
-        self.result.fades = [f for f in self._fades() if all(abs(f - c) > frame for c in cut_times)]
+        found.cuts = [round(self.times[i], 3) for i, _ in cuts]
+        found.fades = [f for f in self._fades() if all(abs(f - c) > 2 * self.step for c in found.cuts)]
         cut_frames = {i for i, _ in cuts}
         spans = self._dissolves(cut_frames) + self._dissolve_runs(cut_frames)
         merged: list[list[float]] = []
@@ -135,7 +259,8 @@ class CutDetector:
                 merged[-1][1] = max(merged[-1][1], b)
             else:
                 merged.append([a, b])
-        self.result.dissolves = merged
+        found.dissolves = merged
+        return found
 
     def _fades(self) -> list[float]:
         s = self.settings

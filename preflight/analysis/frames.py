@@ -5,6 +5,15 @@ An analyser says how often it wants a frame (``interval`` seconds, 0 for every f
 once, converts it only if somebody wants it, once per size, and turns it upright according to
 the rotation metadata, so analysers see what a viewer sees.
 
+Not every frame is decoded. Where the stream has short groups of pictures (GOPs; phones start
+one every second or so), only the first ``BURST_SECONDS`` of each is decoded: a keyframe and
+the frames just after it, a pair close enough in time for limb speed and camera motion. The
+rest of the GOP is skipped unread, which is what makes the analysis cheaper than decoding the
+clip. Analysers that want every frame (cuts) are told where frames were skipped
+(``skipped()``), and may name spans they need in full (``spans_to_fill``): a second, short
+pass decodes just those GOPs for them. Long GOPs, and streams whose packets carry no usable
+timestamps, are decoded in full, as before.
+
 Analysers that sample (the model-driven ones) run on a worker thread, in their list order, while
 the main thread goes on decoding: model inference releases the interpreter, so the two overlap
 (measured: 6.98 s serial, 5.21 s overlapped for pose on a 30 s 1080p clip, 2 cores).
@@ -31,10 +40,27 @@ class Analyser(Protocol):
     def finish(self, duration: float) -> None: ...
 
 
+# Seconds decoded at the start of a GOP that is otherwise skipped: the keyframe and the frames up
+# to one pose/camera sampling step later.
+BURST_SECONDS = 0.2
+# Only GOPs in this range of lengths are skipped in part. Shorter ones leave little to skip;
+# longer ones would leave the pose and people sampling more than about two seconds apart.
+BURST_GOP_SECONDS = (0.6, 2.1)
+# A clip with fewer such GOPs is short: decoding it all costs little, and bursts would leave
+# too few samples for spans (a posture held for half a second) to show.
+BURST_MIN_GOPS = 8
+# Of a long clip with many such GOPs, bursts are decoded this share of the clip apart (1.5 s in a
+# 30 s clip); the GOPs in between are not decoded at all. Clips up to 16 s keep every GOP.
+BURST_SPACING_SHARE = 1 / 16
+
+
 @dataclass
 class DecodeStats:
-    frames_decoded: int = 0
+    frames_decoded: int = 0  # in the main pass
     frames_sampled: int = 0  # frames handed to the model-driven analysers
+    frames_refilled: int = 0  # decoded again in the second pass, for analysers that asked
+    frames_total: int = 0  # in the stream, by its packets (0 if unknown)
+    gops_skipped: int = 0  # GOPs of which only the start was decoded
     duration: float = 0.0
     frame_rate: float = 0.0
     frame_times: list[float] = field(default_factory=list)
@@ -110,62 +136,204 @@ def _convert(frame, analyser: Analyser, rotation: int, cache: dict) -> np.ndarra
 
 
 def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
-               progress: Callable[[float, float], None] | None = None) -> DecodeStats:
-    """Decode ``path`` once and hand frames to every analyser that wants them."""
+               progress: Callable[[float, float], None] | None = None, *, skip: bool = True) -> DecodeStats:
+    """Decode ``path`` once (skipping what need not be decoded, unless ``skip`` is False) and
+    hand frames to every analyser that wants them; then decode again only the spans that
+    every-frame analysers asked for."""
     stats = DecodeStats()
+    index = _index(path) if skip else None
+    burst: set[int] = set()
+    if index is not None:
+        stats.frames_total = len(index.times)
+        low, high = BURST_GOP_SECONDS
+        burst = {i for i, g in enumerate(index.gops) if low <= g.length <= high}
+        if len(burst) < BURST_MIN_GOPS:
+            burst = set()
     next_due = {a.name: 0.0 for a in analysers}
     worker = _Worker() if any(a.interval for a in analysers) else None
     try:
-        _decode_loop(path, analysers, rotation, progress, stats, next_due, worker)
+        _main_pass(path, analysers, rotation, progress, stats, next_due, worker, index, burst)
     finally:
         if worker is not None:
             worker.close()
+    if index is not None and burst:
+        stats.duration = max(stats.duration, index.duration)  # the last frames may have been skipped
+        _refill(path, analysers, rotation, stats, index, burst)
     for a in analysers:
         a.finish(stats.duration)
     return stats
 
 
-def _decode_loop(path, analysers, rotation, progress, stats, next_due, worker) -> None:
+def _index(path: str):
+    from .packets import read_index
+
+    try:
+        return read_index(path)
+    except Exception:  # noqa: BLE001 - an unreadable index only means decoding everything
+        return None
+
+
+def _video_stream(container):
     import av
 
+    return next(s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic))
+
+
+class _Feed:
+    """Packets of the stream in decode order, leaving out the rest of a burst GOP once the
+    packets of the frames shown in its first ``BURST_SECONDS`` have gone to the decoder (the
+    frames they refer to come before them in decode order, so nothing they need is missing),
+    and leaving out whole GOPs that are not sampled at all."""
+
+    def __init__(self, container, stream, index, burst: set[int], sampled: set[int]):
+        self.container, self.stream, self.index = container, stream, index
+        self.burst, self.sampled = burst, sampled
+        self.skipping = False
+        self._wanted: set[int] = set()  # pts of the burst frames not yet fed
+        self._gop = -1
+        # pts -> GOP it was fed in, for burst GOPs: a frame shown before the keyframe it was
+        # decoded after (an open GOP's leading picture) refers to frames that were skipped.
+        self.fed_in: dict[int, int] = {}
+
+    def frames(self):
+        tb = float(self.stream.time_base)
+        index = self.index
+        for packet in self.container.demux(self.stream):
+            if packet.is_keyframe and packet.pts is not None and index is not None:
+                gop = index.gop_at((packet.pts - index.origin_pts) * tb)
+                self._gop = gop
+                self.skipping = gop in self.burst and gop not in self.sampled
+                self._wanted = set(index.burst_pts(gop, BURST_SECONDS)) if gop in self.burst else set()
+            if self.skipping and packet.size:
+                continue
+            if self._wanted and packet.pts is not None:
+                self.fed_in[packet.pts] = self._gop
+            yield from packet.decode()
+            if self._wanted:
+                self._wanted.discard(packet.pts)
+                if not self._wanted:
+                    self.skipping = True
+
+
+def _sampled_gops(index, burst: set[int]) -> set[int]:
+    """The burst GOPs whose start is decoded: all of them, unless they are so many that at
+    least ``BURST_SPACING_SHARE`` of the clip can lie between two samples."""
+    if index is None:
+        return set()
+    spacing = index.duration * BURST_SPACING_SHARE
+    chosen: set[int] = set()
+    last = None
+    for i, gop in enumerate(index.gops):
+        if i not in burst:
+            last = None  # decoded in full: the next burst starts a new spacing
+            continue
+        if last is None or gop.start - last >= spacing - 1e-3 or i == len(index.gops) - 1:
+            chosen.add(i)
+            last = gop.start
+    return chosen
+
+
+def _main_pass(path, analysers, rotation, progress, stats, next_due, worker, index, burst) -> None:
+    import av
+
+    every_frame = [a for a in analysers if not a.interval]
     with av.open(path, metadata_errors="ignore") as container:
-        stream = next(s for s in container.streams.video
-                      if not (s.disposition & av.stream.Disposition.attached_pic))
+        stream = _video_stream(container)
         stream.thread_type = "AUTO"
-        total = float(stream.duration * stream.time_base) if stream.duration else (
+        tb = stream.time_base
+        total = index.duration if index is not None else (
+            float(stream.duration * tb) if stream.duration else
             container.duration / 1_000_000 if container.duration else 0.0)
         stats.frame_rate = float(stream.average_rate or stream.guessed_rate or 0) or 0.0
-        first_pts = None
-        for frame in container.decode(stream):
+        feed = _Feed(container, stream, index, burst, _sampled_gops(index, burst))
+        origin = index.origin_pts if index is not None else None
+        skipped_gops: set[int] = set()
+        for frame in feed.frames():
             if frame.pts is None:
                 continue
-            if first_pts is None:
-                first_pts = frame.pts
+            if origin is None:
+                origin = frame.pts
             # Some containers (AVI with packed B-frames) label frames out of order; frames leave
             # the decoder in display order, so time never runs backwards here.
-            t = float((frame.pts - first_pts) * stream.time_base)
-            if stats.frame_times and t <= stats.frame_times[-1]:
-                t = stats.frame_times[-1] + 1e-3
+            t = float((frame.pts - origin) * tb)
+            previous = stats.frame_times[-1] if stats.frame_times else None
+            if previous is not None and t <= previous:
+                t = previous + 1e-3
+            gap = bool(burst) and previous is not None and index.frames_between(previous, t) > 0
+            fed_in = feed.fed_in.pop(frame.pts, None)
+            if fed_in is not None and index.gop_at(t) < fed_in and index.gop_at(t) in burst:
+                continue  # a leading picture whose references were skipped
+            if gap:
+                for a in every_frame:
+                    if hasattr(a, "skipped"):
+                        a.skipped()
+                skipped_gops.add(index.gop_at(previous))
             stats.frames_decoded += 1
             stats.frame_times.append(t)
             wanting = [a for a in analysers if t + 1e-6 >= next_due[a.name]]
-            if not wanting:
-                continue
-            converted: dict = {}
-            sampled = []
-            for a in wanting:
-                if a.interval:
-                    # Converted on the worker too: scaling overlaps decoding as inference does.
-                    sampled.append(a)
-                    next_due[a.name] += a.interval
-                    if next_due[a.name] <= t:  # fell behind (VFR gap): realign
-                        next_due[a.name] = t + a.interval
-                else:
-                    a.process(t, _convert(frame, a, rotation, converted), {})
-            if sampled:
-                worker.submit(t, frame, sampled, rotation)
-                stats.frames_sampled += 1
+            if wanting:
+                converted: dict = {}
+                sampled = []
+                for a in wanting:
+                    if a.interval:
+                        # Converted on the worker too: scaling overlaps decoding as inference does.
+                        sampled.append(a)
+                        next_due[a.name] += a.interval
+                        if next_due[a.name] <= t:  # fell behind (a skipped span, a VFR gap): realign
+                            next_due[a.name] = t + a.interval
+                    else:
+                        a.process(t, _convert(frame, a, rotation, converted), {})
+                if sampled:
+                    worker.submit(t, frame, sampled, rotation)
+                    stats.frames_sampled += 1
             if progress and total:
                 progress(min(t, total), total)
+        stats.gops_skipped = len(skipped_gops)
         if stats.frame_times:
             stats.duration = stats.frame_times[-1] + (1 / stats.frame_rate if stats.frame_rate else 0)
+
+
+def _refill(path, analysers, rotation, stats, index, burst) -> None:
+    """Decode in full the GOPs around the spans every-frame analysers ask for, and hand each
+    stretch to them as a run of its own. Only GOPs the main pass skipped are worth it."""
+    import av
+
+    stretches: list[list[int]] = []  # [first GOP, last GOP], merged
+    early, spikes = index.early_keyframes(), index.size_spikes()
+    for a in analysers:
+        if not hasattr(a, "spans_to_fill"):
+            continue
+        for start, end in a.spans_to_fill(early, spikes):
+            first, last = index.gop_at(start), index.gop_at(end)
+            if not any(g in burst for g in range(first, last + 1)):
+                continue
+            if stretches and first <= stretches[-1][1] + 1:
+                stretches[-1][1] = max(stretches[-1][1], last)
+            else:
+                stretches.append([first, last])
+    wanting = [a for a in analysers if hasattr(a, "spans_to_fill")]
+    if not stretches or not wanting:
+        return
+    with av.open(path, metadata_errors="ignore") as container:
+        stream = _video_stream(container)
+        stream.thread_type = "AUTO"
+        tb = stream.time_base
+        for first, last in sorted(stretches):
+            begin, end = index.gops[first].start, index.gops[last].end
+            container.seek(index.gops[first].key_pts, stream=stream, backward=True, any_frame=False)
+            for a in wanting:
+                a.skipped()
+            for frame in container.decode(stream):
+                if frame.pts is None:
+                    continue
+                t = float((frame.pts - index.origin_pts) * tb)
+                if t < begin - 1e-3:
+                    continue
+                if t >= end - 1e-3:
+                    break
+                stats.frames_refilled += 1
+                converted: dict = {}
+                for a in wanting:
+                    a.process(t, _convert(frame, a, rotation, converted), {})
+        for a in wanting:
+            a.skipped()

@@ -66,6 +66,31 @@ def native_stderr_captured():
 
 
 
+class Loading:
+    """A model being built on a background thread, so that decoding starts while mediapipe
+    loads (about a third of a second); the first use waits for it."""
+
+    def __init__(self, future):
+        self._future = future
+
+    def __getattr__(self, name: str):
+        return getattr(self._future.result(), name)
+
+    def close(self) -> None:
+        self._future.result().close()
+
+
+def load_in_background(*factories) -> list[Loading]:
+    """Build models one after the other on one thread: mediapipe's protobuf registry is not
+    safe to fill from two threads at once."""
+    import concurrent.futures
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight-models")
+    loading = [Loading(pool.submit(factory)) for factory in factories]
+    pool.shutdown(wait=False)
+    return loading
+
+
 @dataclass(frozen=True)
 class PersonBox:
     """A detected person, in pixels of the analysed frame.

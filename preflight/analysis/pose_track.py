@@ -52,7 +52,9 @@ class PoseTracker:
             if self._previous is not None and torso > 0:
                 t0, before, torso0 = self._previous
                 dt = t - t0
-                if dt > 0:
+                # Speed only between frames close in time: across a skipped stretch a limb may
+                # have gone and come back.
+                if 0 < dt <= 2.5 * self.interval:
                     moved = np.linalg.norm(relative - before, axis=1)
                     if not np.all(np.isnan(moved)):
                         sample.limb_speed = float(np.nanmax(moved)) / ((torso + torso0) / 2) / dt
