@@ -105,8 +105,9 @@ def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings()) -> I
 
 def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_speed: float,
                   duration_hint: float | None = None, progress: Callable[[float, float], None] | None = None,
-                  settings: BodySettings = BodySettings()) -> VideoContent:
-    """One decode pass through the clip feeding every analyser."""
+                  settings: BodySettings = BodySettings(), skip: bool = True) -> VideoContent:
+    """One decode pass through the clip feeding every analyser (and a short second pass where
+    the first skipped frames a cut may hide in; ``skip=False`` decodes every frame)."""
     estimator, detector = load_in_background(lambda: PoseEstimator(video=True), PersonDetector)
     cuts = CutDetector()
     # About PEOPLE_SAMPLES looks at the whole clip, at least one a second: counting is the
@@ -118,7 +119,7 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
     try:
         # The pose tracker runs before the camera analyser on shared frames: it marks where the
         # person is, so the camera's background features leave them out.
-        stats = run_decode(path, [cuts, people, pose, camera], rotation=rotation, progress=progress)
+        stats = run_decode(path, [cuts, people, pose, camera], rotation=rotation, progress=progress, skip=skip)
     finally:
         detector.close()
         estimator.close()

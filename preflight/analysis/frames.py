@@ -213,6 +213,14 @@ class _Feed:
                 self._wanted.discard(packet.pts)
                 if not self._wanted:
                     self.skipping = True
+                    if index.reordered:
+                        # Drain what the decoder holds, then reset it: with B-frames, a decoder
+                        # that meets the next keyframe with a hole in its references may wait
+                        # for a recovery point that never comes (open GOPs). Without them the
+                        # keyframe starts afresh and the threads stay busy.
+                        codec = self.stream.codec_context
+                        yield from codec.decode(None)
+                        codec.flush_buffers()
 
 
 def _sampled_gops(index, burst: set[int]) -> set[int]:

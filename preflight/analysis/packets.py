@@ -39,6 +39,7 @@ class PacketIndex:
     times: np.ndarray  # display time of every frame, sorted
     sizes: np.ndarray  # bytes, in the same order
     keys: np.ndarray  # keyframe flags, in the same order
+    reordered: bool = False  # B-frames: frames are decoded in another order than shown
     gops: list[Gop] = field(default_factory=list)
 
     @property
@@ -58,10 +59,12 @@ class PacketIndex:
         return max(0, int(np.searchsorted(starts, t + 1e-6, side="right")) - 1)
 
     def burst_pts(self, gop: int, seconds: float) -> list[int]:
-        """Timestamps (stream units) of the frames shown in the first ``seconds`` of a GOP."""
-        start = self.gops[gop].start
-        times = self.times[(self.times >= start - 1e-6) & (self.times <= start + seconds + 1e-3)]
-        return [int(round(t / self.time_base)) + self.origin_pts for t in times]
+        """Timestamps (stream units) of the frames a GOP shows from its keyframe up to and
+        including the first one at least ``seconds`` later (at 24 fps, 0.21 s for 0.2 s)."""
+        gop_times = self.times[(self.times >= self.gops[gop].start - 1e-6) & (self.times < self.gops[gop].end - 1e-6)]
+        later = np.flatnonzero(gop_times >= gop_times[0] + seconds - 1e-3) if len(gop_times) else []
+        last = int(later[0]) if len(later) else len(gop_times) - 1
+        return [int(round(t / self.time_base)) + self.origin_pts for t in gop_times[:last + 1]]
 
     def frames_between(self, a: float, b: float) -> int:
         """How many frames the stream shows strictly between times ``a`` and ``b``."""
@@ -78,14 +81,20 @@ class PacketIndex:
         usual = float(np.median(lengths))
         return [self.gops[i + 1].start for i, length in enumerate(lengths) if length < share * usual]
 
-    def size_spikes(self, ratio: float = 2.5, window: int = 15) -> list[float]:
+    def size_spikes(self, ratio: float = 2.5, key_share: float = 0.3, window: int = 15) -> list[float]:
         """Times of predicted frames at least ``ratio`` times the size of the bigger predicted
-        frames around them. Measured against the upper quartile, not the median, so that
-        the regular big frames of a B-frame pattern (each P among three Bs) are not spikes."""
+        frames around them and at least ``key_share`` of a typical keyframe: a frame that had
+        to be described almost from scratch. The upper quartile, not the median, is the
+        reference, so that the regular big frames of a B-frame pattern (each P among three Bs)
+        are not spikes; the keyframe share keeps the noise of near-empty frames (a still shot
+        costs a few dozen bytes a frame) from counting."""
         spikes = []
         n = len(self.sizes)
         predicted = ~self.keys
+        floor = key_share * float(np.median(self.sizes[self.keys]))
         for i in np.flatnonzero(predicted):
+            if self.sizes[i] < floor:
+                continue
             lo, hi = max(0, i - window), min(n, i + window + 1)
             around = np.concatenate([self.sizes[lo:i][predicted[lo:i]], self.sizes[i + 1:hi][predicted[i + 1:hi]]])
             if len(around) >= 4 and self.sizes[i] >= ratio * max(float(np.percentile(around, 75)), 1.0):
@@ -112,6 +121,7 @@ def read_index(path: str) -> PacketIndex | None:
         time_base = float(stream.time_base)
     if not any(key for _, _, key in rows):
         return None
+    reordered = any(b[0] < a[0] for a, b in zip(rows, rows[1:]))  # decode order is not display order
     rows.sort()
     pts = np.array([r[0] for r in rows], dtype=np.int64)
     origin = int(pts[0])
@@ -120,7 +130,7 @@ def read_index(path: str) -> PacketIndex | None:
         return None  # repeated timestamps: which packet is which frame is unknowable
     sizes = np.array([r[1] for r in rows], dtype=np.int64)
     keys = np.array([r[2] for r in rows], dtype=bool)
-    index = PacketIndex(origin, time_base, times, sizes, keys)
+    index = PacketIndex(origin, time_base, times, sizes, keys, reordered=reordered)
     key_rows = np.flatnonzero(keys)
     step = index.frame_step
     for k, i in enumerate(key_rows):

@@ -1,0 +1,90 @@
+"""Decoding only part of a clip: phone-style GOPs are decoded at their start, the gaps screened,
+and the GOPs where a cut may hide decoded again in full. Checked against decoding everything."""
+
+from __future__ import annotations
+
+import pytest
+
+from preflight import Status, check
+from preflight.analysis.cuts import CutDetector
+from preflight.analysis.frames import run_decode
+from preflight.analysis.packets import read_index
+
+FRAME = 1 / 30  # these clips run at 30 fps
+CUT = 6.5
+
+
+@pytest.fixture(scope="session")
+def clips(fx):
+    folder = fx / "video"
+    if not (folder / "person_phone_gop_cut_6.5s.mp4").exists():
+        pytest.skip("person fixtures need scikit-image's bundled photos")
+    return folder
+
+
+def cuts_of(path, skip: bool):
+    detector = CutDetector()
+    stats = run_decode(str(path), [detector], skip=skip)
+    return detector.result, stats
+
+
+@pytest.mark.parametrize("name", ["person_phone_gop_cut_6.5s.mp4", "person_open_gop_cut_6.5s.mp4",
+                                  "person_scenecut_6.5s.mp4"])
+def test_partial_decoding_finds_the_same_cut_as_decoding_everything(clips, name):
+    sparse, stats = cuts_of(clips / name, skip=True)
+    full, full_stats = cuts_of(clips / name, skip=False)
+    assert full.cuts and abs(full.cuts[0] - CUT) <= 2 * FRAME
+    assert sparse.cuts == full.cuts
+    assert sparse.fades == full.fades and sparse.dissolves == full.dissolves
+    # Only the start of most GOPs was decoded, plus what was decoded again around the cut.
+    assert stats.gops_skipped >= 6
+    assert stats.frames_decoded + stats.frames_refilled < 0.6 * full_stats.frames_decoded
+    assert stats.frames_total == full_stats.frames_decoded == 360
+
+
+def test_a_cut_off_the_keyframes_shows_as_an_oversized_predicted_frame(clips):
+    index = read_index(str(clips / "person_phone_gop_cut_6.5s.mp4"))
+    assert [round(g.start, 3) for g in index.gops] == [float(s) for s in range(12)]
+    assert not index.early_keyframes()
+    spikes = index.size_spikes()
+    assert len(spikes) == 1 and abs(spikes[0] - CUT) <= 2 * FRAME
+
+
+def test_a_scene_cut_keyframe_comes_early(clips):
+    index = read_index(str(clips / "person_scenecut_6.5s.mp4"))
+    assert [round(t, 3) for t in index.early_keyframes()] == [CUT]
+
+
+def test_open_gop_leading_pictures_are_not_handed_on(clips):
+    """With B-frames and open GOPs, frames shown just before a keyframe are decoded after it
+    and refer to the skipped rest of the GOP before: they must not reach the analysers."""
+    seen: list[float] = []
+
+    class Recorder:
+        name, interval, max_side, pixel_format = "recorder", 0.0, 64, "gray"
+
+        def process(self, t, image, shared):
+            seen.append(t)
+
+        def finish(self, duration):
+            pass
+
+    stats = run_decode(str(clips / "person_open_gop_cut_6.5s.mp4"), [Recorder()])
+    assert stats.gops_skipped >= 6
+    assert seen == sorted(seen)
+    index = read_index(str(clips / "person_open_gop_cut_6.5s.mp4"))
+    for t in seen:
+        # Every frame handed on lies at the start of a GOP: its first 0.2 s, or a reference
+        # frame those B-frames needed (x264 puts up to three B-frames before it). A leading
+        # picture would lie at the end of the GOP before.
+        gop = index.gops[index.gop_at(t)]
+        assert t - gop.start <= 0.2 + 4 * FRAME + 1e-3, t
+
+
+def test_full_preflight_of_a_phone_gop_clip(clips):
+    report = check(video=clips / "person_phone_gop_cut_6.5s.mp4", orientation="image")
+    cuts = report.get("video.cuts")
+    assert cuts.status is Status.FAIL and abs(cuts.measured["cuts"][0] - CUT) <= 2 * FRAME
+    assert report.get("video.people").status is Status.PASS
+    assert report.get("video.usable_segment").measured["end"] == pytest.approx(CUT, abs=2 * FRAME)
+    assert report.get("video.duration").measured["seconds"] == pytest.approx(12.0, abs=0.05)
