@@ -56,7 +56,7 @@ bench: fixtures
 	$(PY) -m pip install --quiet tqdm platformdirs
 	$(PY) bench/metadata_speed.py
 	$(PY) bench/speed.py
-	$(PY) bench/accuracy.py
+	$(PY) bench/accuracy.py --phone-gop
 	$(PY) bench/prep_speed.py
 	$(PY) bench/batch.py
 

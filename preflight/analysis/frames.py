@@ -152,7 +152,9 @@ def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
     next_due = {a.name: 0.0 for a in analysers}
     worker = _Worker() if any(a.interval for a in analysers) else None
     try:
-        _main_pass(path, analysers, rotation, progress, stats, next_due, worker, index, burst)
+        # Decoded in full, time starts at the first decoded frame as it always has; the index
+        # (and its origin) is needed only to skip.
+        _main_pass(path, analysers, rotation, progress, stats, next_due, worker, index if burst else None, burst)
     finally:
         if worker is not None:
             worker.close()

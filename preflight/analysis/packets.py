@@ -41,6 +41,7 @@ class PacketIndex:
     keys: np.ndarray  # keyframe flags, in the same order
     reordered: bool = False  # B-frames: frames are decoded in another order than shown
     gops: list[Gop] = field(default_factory=list)
+    _starts: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     @property
     def frame_step(self) -> float:
@@ -55,8 +56,9 @@ class PacketIndex:
 
     def gop_at(self, t: float) -> int:
         """Index of the GOP that shows time ``t``."""
-        starts = [g.start for g in self.gops]
-        return max(0, int(np.searchsorted(starts, t + 1e-6, side="right")) - 1)
+        if len(self._starts) != len(self.gops):
+            self._starts = np.array([g.start for g in self.gops])
+        return max(0, int(np.searchsorted(self._starts, t + 1e-6, side="right")) - 1)
 
     def burst_pts(self, gop: int, seconds: float) -> list[int]:
         """Timestamps (stream units) of the frames a GOP shows from its keyframe up to and
