@@ -14,7 +14,7 @@ clip. Analysers that want every frame (cuts) are told where frames were skipped
 pass decodes just those GOPs for them. Long GOPs, and streams whose packets carry no usable
 timestamps, are decoded in full, as before.
 
-Analysers that sample (the model-driven ones) run on a worker thread, in their list order, while
+Analysers that sample (the model-driven ones) run on worker threads, in their list order, while
 the main thread goes on decoding: model inference releases the interpreter, so the two overlap
 (measured: 6.98 s serial, 5.21 s overlapped for pose on a 30 s 1080p clip, 2 cores).
 """
@@ -34,6 +34,9 @@ class Analyser(Protocol):
     interval: float  # seconds between frames wanted; 0 = every frame
     max_side: int  # long side of the frames wanted, in pixels
     pixel_format: str  # "rgb24" or "gray"
+    # Optional: ``lane`` (str), the worker thread a sampling analyser runs on ("models" if
+    # absent); ``skipped()`` and ``spans_to_fill(early_keyframes, size_spikes)`` for analysers
+    # that want every frame (see the module's docstring).
 
     def process(self, t: float, image: np.ndarray, shared: dict) -> None: ...
 
@@ -129,10 +132,16 @@ def _convert(frame, analyser: Analyser, rotation: int, cache: dict) -> np.ndarra
     image = cache.get(key)
     if image is None:
         w, h = _scaled_size(frame.width, frame.height, analyser.max_side)
-        image = _upright(frame.reformat(width=w, height=h, format=analyser.pixel_format,
-                                        interpolation="AREA").to_ndarray(), rotation)
+        with _REFORMAT_LOCK:
+            image = frame.reformat(width=w, height=h, format=analyser.pixel_format, interpolation="AREA").to_ndarray()
+        image = _upright(image, rotation)
         cache[key] = image
     return image
+
+
+# A PyAV frame keeps one scaler for all its conversions; two threads converting the same frame
+# at once (two worker lanes) crashed the process here. Conversions take about a millisecond.
+_REFORMAT_LOCK = threading.Lock()
 
 
 def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
@@ -150,20 +159,34 @@ def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
         if len(burst) < BURST_MIN_GOPS:
             burst = set()
     next_due = {a.name: 0.0 for a in analysers}
-    worker = _Worker() if any(a.interval for a in analysers) else None
+    # One worker per lane: analysers that share per-frame results (the pose tracker tells the
+    # camera analyser where the person is) share a lane; independent ones run side by side.
+    workers = {_lane(a): None for a in analysers if a.interval}
+    for lane in workers:
+        workers[lane] = _Worker()
     try:
         # Decoded in full, time starts at the first decoded frame as it always has; the index
         # (and its origin) is needed only to skip.
-        _main_pass(path, analysers, rotation, progress, stats, next_due, worker, index if burst else None, burst)
+        _main_pass(path, analysers, rotation, progress, stats, next_due, workers, index if burst else None, burst)
     finally:
-        if worker is not None:
-            worker.close()
+        errors = []
+        for worker in workers.values():
+            try:
+                worker.close()
+            except BaseException as exc:  # every worker is stopped before the first error goes on
+                errors.append(exc)
+        if errors:
+            raise errors[0]
     if index is not None and burst:
         stats.duration = max(stats.duration, index.duration)  # the last frames may have been skipped
         _refill(path, analysers, rotation, stats, index, burst)
     for a in analysers:
         a.finish(stats.duration)
     return stats
+
+
+def _lane(analyser) -> str:
+    return getattr(analyser, "lane", "models")
 
 
 def _index(path: str):
@@ -243,7 +266,7 @@ def _sampled_gops(index, burst: set[int]) -> set[int]:
     return chosen
 
 
-def _main_pass(path, analysers, rotation, progress, stats, next_due, worker, index, burst) -> None:
+def _main_pass(path, analysers, rotation, progress, stats, next_due, workers, index, burst) -> None:
     import av
 
     every_frame = [a for a in analysers if not a.interval]
@@ -294,7 +317,10 @@ def _main_pass(path, analysers, rotation, progress, stats, next_due, worker, ind
                     else:
                         a.process(t, _convert(frame, a, rotation, converted), {})
                 if sampled:
-                    worker.submit(t, frame, sampled, rotation)
+                    for lane, worker in workers.items():
+                        mine = [a for a in sampled if _lane(a) == lane]
+                        if mine:
+                            worker.submit(t, frame, mine, rotation)
                     stats.frames_sampled += 1
             if progress and total:
                 progress(min(t, total), total)

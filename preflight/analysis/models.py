@@ -68,27 +68,35 @@ def native_stderr_captured():
 
 class Loading:
     """A model being built on a background thread, so that decoding starts while mediapipe
-    loads (about a third of a second); the first use waits for it."""
+    loads (about a third of a second); the first use waits until every model of its batch is
+    built."""
 
-    def __init__(self, future):
+    def __init__(self, future, batch: list):
         self._future = future
+        self._batch = batch
+
+    def _model(self):
+        for future in self._batch:
+            future.result()
+        return self._future.result()
 
     def __getattr__(self, name: str):
-        return getattr(self._future.result(), name)
+        return getattr(self._model(), name)
 
     def close(self) -> None:
-        self._future.result().close()
+        self._model().close()
 
 
 def load_in_background(*factories) -> list[Loading]:
     """Build models one after the other on one thread: mediapipe's protobuf registry is not
-    safe to fill from two threads at once."""
+    safe to fill from two threads at once, and building a graph while another one runs
+    crashed the process here (SIGSEGV), so no model is used before all are built."""
     import concurrent.futures
 
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight-models")
-    loading = [Loading(pool.submit(factory)) for factory in factories]
+    futures = [pool.submit(factory) for factory in factories]
     pool.shutdown(wait=False)
-    return loading
+    return [Loading(future, futures) for future in futures]
 
 
 @dataclass(frozen=True)

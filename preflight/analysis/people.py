@@ -10,6 +10,7 @@ from .models import PersonDetector
 class PeopleCounter:
     name = "people"
     pixel_format = "rgb24"
+    lane = "people"  # needs nothing from the other analysers: runs on a thread of its own
 
     def __init__(self, detector: PersonDetector, interval: float = 1.0, max_side: int = 640, levels: int = 1):
         self.detector = detector
