@@ -145,12 +145,17 @@ _REFORMAT_LOCK = threading.Lock()
 
 
 def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
-               progress: Callable[[float, float], None] | None = None, *, skip: bool = True) -> DecodeStats:
+               progress: Callable[[float, float], None] | None = None, *, skip: bool = True,
+               index=None) -> DecodeStats:
     """Decode ``path`` once (skipping what need not be decoded, unless ``skip`` is False) and
     hand frames to every analyser that wants them; then decode again only the spans that
-    every-frame analysers asked for."""
+    every-frame analysers asked for. ``index`` is the file's packet index if the caller has
+    already read it (``read_index_or_none``)."""
     stats = DecodeStats()
-    index = _index(path) if skip else None
+    if index is None and skip:
+        index = read_index_or_none(path)
+    elif not skip:
+        index = None
     burst: set[int] = set()
     if index is not None:
         stats.frames_total = len(index.times)
@@ -189,7 +194,8 @@ def _lane(analyser) -> str:
     return getattr(analyser, "lane", "models")
 
 
-def _index(path: str):
+def read_index_or_none(path: str):
+    """The packet index, or None when it cannot be read (then everything is decoded)."""
     from .packets import read_index
 
     try:
