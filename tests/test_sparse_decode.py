@@ -29,7 +29,7 @@ def cuts_of(path, skip: bool):
 
 
 @pytest.mark.parametrize("name", ["person_phone_gop_cut_6.5s.mp4", "person_open_gop_cut_6.5s.mp4",
-                                  "person_scenecut_6.5s.mp4"])
+                                  "person_hevc_open_gop_cut_6.5s.mp4", "person_scenecut_6.5s.mp4"])
 def test_partial_decoding_finds_the_same_cut_as_decoding_everything(clips, name):
     sparse, stats = cuts_of(clips / name, skip=True)
     full, full_stats = cuts_of(clips / name, skip=False)
