@@ -340,27 +340,25 @@ def _refill(path, analysers, rotation, stats, index, burst) -> None:
     stretch to them as a run of its own. Only GOPs the main pass skipped are worth it."""
     import av
 
-    stretches: list[list[int]] = []  # [first GOP, last GOP], merged
-    early, spikes = index.early_keyframes(), index.size_spikes()
-    for a in analysers:
-        if not hasattr(a, "spans_to_fill"):
-            continue
-        for start, end in a.spans_to_fill(early, spikes):
-            first, last = index.gop_at(start), index.gop_at(end)
-            if not any(g in burst for g in range(first, last + 1)):
-                continue
-            if stretches and first <= stretches[-1][1] + 1:
-                stretches[-1][1] = max(stretches[-1][1], last)
-            else:
-                stretches.append([first, last])
     wanting = [a for a in analysers if hasattr(a, "spans_to_fill")]
-    if not stretches or not wanting:
+    early, spikes = index.early_keyframes(), index.size_spikes()
+    asked = sorted((index.gop_at(start), index.gop_at(end))
+                   for a in wanting for start, end in a.spans_to_fill(early, spikes))
+    stretches: list[list[int]] = []  # [first GOP, last GOP], merged
+    for first, last in asked:
+        if not any(g in burst for g in range(first, last + 1)):
+            continue  # decoded in full in the main pass already
+        if stretches and first <= stretches[-1][1] + 1:
+            stretches[-1][1] = max(stretches[-1][1], last)
+        else:
+            stretches.append([first, last])
+    if not stretches:
         return
     with av.open(path, metadata_errors="ignore") as container:
         stream = _video_stream(container)
         stream.thread_type = "AUTO"
         tb = stream.time_base
-        for first, last in sorted(stretches):
+        for first, last in stretches:
             begin, end = index.gops[first].start, index.gops[last].end
             container.seek(index.gops[first].key_pts, stream=stream, backward=True, any_frame=False)
             for a in wanting:

@@ -89,8 +89,9 @@ class Loading:
 
 def load_in_background(*factories) -> list[Loading]:
     """Build models one after the other on one thread: mediapipe's protobuf registry is not
-    safe to fill from two threads at once, and building a graph while another one runs
-    crashed the process here (SIGSEGV), so no model is used before all are built."""
+    safe to fill from two threads at once (two threads building graphs failed here with a
+    descriptor-pool error). No model is used before all are built, so no graph is ever built
+    while another one runs, which nothing says is safe."""
     import concurrent.futures
 
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight-models")
