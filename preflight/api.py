@@ -109,7 +109,8 @@ def _analyse(facts: FileFacts, role: str, profile: Profile, progress) -> tuple[o
         return analysis.analyse_video(
             facts.path, facts.video.rotation, strong_camera=thresholds["strong"],
             duration_hint=max(readings.values()) if readings else None,
-            fast_limb_speed=profile.value("content.fast_limb_speed"), progress=report_progress), None
+            fast_limb_speed=profile.value("content.fast_limb_speed"), progress=report_progress,
+            skip=profile.value("content.partial_decoding")), None
 
 
 def _content_checks(facts: FileFacts, role: str, profile: Profile, metadata_only: bool, progress):

@@ -88,3 +88,16 @@ def test_full_preflight_of_a_phone_gop_clip(clips):
     assert report.get("video.people").status is Status.PASS
     assert report.get("video.usable_segment").measured["end"] == pytest.approx(CUT, abs=2 * FRAME)
     assert report.get("video.duration").measured["seconds"] == pytest.approx(12.0, abs=0.05)
+
+
+def test_partial_decoding_can_be_switched_off_in_the_configuration(clips):
+    from preflight.config import Config
+
+    clip = clips / "person_phone_gop_cut_6.5s.mp4"
+    default = check(video=clip).get("video.cuts").measured
+    everything = Config(path="preflight.toml", thresholds={"content.partial_decoding": False}).load_profile()
+    full = check(video=clip, profile=everything).get("video.cuts").measured
+    assert default["frames_in_stream"] == full["frames_in_stream"] == 360
+    assert default["frames_decoded"] < 0.6 * 360
+    assert full["frames_decoded"] == 360
+    assert default["cuts"] == full["cuts"]

@@ -105,7 +105,11 @@ def video_checks(content, profile: Profile) -> dict[str, Finding]:
     cuts = content.cuts
     transitions = cuts.fades + [a for a, _ in cuts.dissolves]
     times = sorted(cuts.cuts + transitions)
-    measured = {"cuts": cuts.cuts, "fades": cuts.fades, "dissolves": cuts.dissolves}
+    stats = content.stats
+    # How much of the clip was looked at frame by frame (both passes; see content.partial_decoding).
+    measured = {"cuts": cuts.cuts, "fades": cuts.fades, "dissolves": cuts.dissolves,
+                "frames_decoded": stats.frames_decoded + stats.frames_refilled,
+                "frames_in_stream": stats.frames_total or stats.frames_decoded}
     if times:
         parts = []
         if cuts.cuts:
