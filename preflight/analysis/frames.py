@@ -52,8 +52,9 @@ BURST_GOP_SECONDS = (0.6, 2.1)
 # A clip with fewer such GOPs is short: decoding it all costs little, and bursts would leave
 # too few samples for spans (a posture held for half a second) to show.
 BURST_MIN_GOPS = 8
-# Of a long clip with many such GOPs, bursts are decoded this share of the clip apart (1.5 s in a
-# 30 s clip); the GOPs in between are not decoded at all. Clips up to 16 s keep every GOP.
+# In a long clip, bursts are at least this share of the clip apart (1.9 s in a 30 s clip, so
+# every other 1 s GOP); the GOPs in between are not decoded at all. Clips up to 16 s with 1 s
+# GOPs keep every GOP.
 BURST_SPACING_SHARE = 1 / 16
 
 
