@@ -13,8 +13,8 @@ from .body import BODY_CLASSES, BodySettings, body_box, body_class, posture, sub
 from .camera import CameraMotion
 from .cuts import CutDetector, CutResult
 from .frames import DecodeStats, read_index_or_none, run_decode
-from .models import PersonDetector, PoseEstimator, load_in_background
-from .people import PeopleCounter
+from .models import PedestrianDetector, PersonDetector, PoseEstimator, load_in_background
+from .people import PeopleCounter, count_people
 from .pose_track import PoseTracker
 
 # Images are analysed at this size: enough for small people in tiles, cheap for the models.
@@ -77,7 +77,7 @@ def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings()) -> I
     """People, body visibility, posture and size in one upright RGB picture."""
     detector = PersonDetector()
     try:
-        people = len(detector.detect(rgb, levels=2))
+        people = count_people(detector, PedestrianDetector(), rgb, levels=2)
     finally:
         detector.close()
     estimator = PoseEstimator(video=False)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .models import PersonDetector
+from .models import PedestrianDetector, PersonDetector
+
+
+def count_people(detector: PersonDetector, pedestrians: PedestrianDetector, rgb: np.ndarray, levels: int) -> int:
+    """People in one picture: the BlazePose detector's count (with tiles), or OpenCV's HOG
+    count when that is higher. The larger of the two, not their sum: the same person seen by
+    both must not count twice."""
+    return max(len(detector.detect(rgb, levels=levels)), pedestrians.count(rgb))
 
 
 class PeopleCounter:
@@ -14,13 +21,14 @@ class PeopleCounter:
 
     def __init__(self, detector: PersonDetector, interval: float = 1.0, max_side: int = 640, levels: int = 1):
         self.detector = detector
+        self.pedestrians = PedestrianDetector()
         self.interval = interval
         self.max_side = max_side
         self.levels = levels
         self.samples: list[tuple[float, int]] = []
 
     def process(self, t: float, image: np.ndarray, shared: dict) -> None:
-        self.samples.append((t, len(self.detector.detect(image, levels=self.levels))))
+        self.samples.append((t, count_people(self.detector, self.pedestrians, image, self.levels)))
 
     def finish(self, duration: float) -> None:
         pass
