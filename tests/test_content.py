@@ -142,6 +142,24 @@ def test_framing_mismatch_between_full_body_image_and_upper_body_video(corpus):
 
 
 @pytest.mark.corpus
+def test_street_full_of_pedestrians_counts_several(corpus):
+    """Too small and too many for the BlazePose detector; OpenCV's HOG detector sees them."""
+    found = check(video=corpus["mmpose__demo.mp4"]["path"]).get("video.people")
+    assert found.status is F and found.measured["most_at_once"] >= 2
+
+
+def test_pedestrian_detector_survives_pictures_smaller_than_its_window():
+    """OpenCV's HOG crashed the process on an 80x112 frame (a corpus FLV)."""
+    import numpy as np
+
+    from preflight.analysis.models import PedestrianDetector
+
+    detector = PedestrianDetector()
+    for height, width in ((80, 112), (143, 79), (1, 1)):
+        assert detector.count(np.full((height, width, 3), 128, np.uint8)) == 0
+
+
+@pytest.mark.corpus
 def test_no_false_several_people_on_single_person_files(corpus):
     singles = [e for e in corpus.values()
                if people_categories(e["people"]) == {"one"} and not e["file"].endswith((".gif", ".heic"))]
