@@ -77,7 +77,7 @@ def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings()) -> I
     """People, body visibility, posture and size in one upright RGB picture."""
     detector = PersonDetector()
     try:
-        people = count_people(detector, PedestrianDetector(), rgb, levels=2)
+        people = count_people(detector, PedestrianDetector(max_side=IMAGE_MAX_SIDE), rgb, levels=2)
     finally:
         detector.close()
     estimator = PoseEstimator(video=False)

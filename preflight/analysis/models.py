@@ -233,13 +233,16 @@ class PedestrianDetector:
     detector, as in a street filmed from the pavement; a second opinion on how many people there
     are, never the only one."""
 
-    MAX_SIDE = 640  # people from about a fifth of the frame's height up; 20 ms a frame here
     MIN_WEIGHT = 1.0  # SVM margin of a find that counts
     _WINDOW = (64, 128)
 
-    def __init__(self):
+    def __init__(self, max_side: int = 640):
+        """``max_side``: the picture is looked at this big. At 640 px (20 ms a frame here, for
+        the many frames of a video) it sees people from about a fifth of the frame's height
+        up; a single picture can afford more (1280 px, about 150 ms)."""
         import cv2
 
+        self.max_side = max_side
         self._hog = cv2.HOGDescriptor()
         self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
 
@@ -247,7 +250,7 @@ class PedestrianDetector:
         import cv2
 
         height, width = rgb.shape[:2]
-        scale = min(1.0, self.MAX_SIDE / max(height, width))
+        scale = min(1.0, self.max_side / max(height, width))
         if scale < 1.0:
             rgb = cv2.resize(rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
                              interpolation=cv2.INTER_AREA)
