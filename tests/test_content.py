@@ -148,12 +148,6 @@ def test_street_full_of_pedestrians_counts_several(corpus):
     assert found.status is F and found.measured["most_at_once"] >= 2
 
 
-@pytest.mark.corpus
-def test_standing_onlookers_behind_the_main_subject_count(corpus):
-    found = check(image=corpus["mmpose__posetrack18_003418_000000.jpg"]["path"]).get("image.person")
-    assert found.status is F and found.measured >= 2
-
-
 def test_pedestrian_detector_survives_pictures_smaller_than_its_window():
     """OpenCV's HOG crashed the process on an 80x112 frame (a corpus FLV)."""
     import numpy as np
@@ -162,7 +156,7 @@ def test_pedestrian_detector_survives_pictures_smaller_than_its_window():
 
     detector = PedestrianDetector()
     for height, width in ((80, 112), (143, 79), (1, 1)):
-        assert detector.count(np.full((height, width, 3), 128, np.uint8)) == 0
+        assert detector.detect(np.full((height, width, 3), 128, np.uint8)) == []
 
 
 @pytest.mark.corpus

@@ -246,7 +246,8 @@ class PedestrianDetector:
         self._hog = cv2.HOGDescriptor()
         self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
 
-    def count(self, rgb: np.ndarray) -> int:
+    def detect(self, rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
+        """Boxes (x, y, w, h, in pixels of ``rgb``) around the people found, one per person."""
         import cv2
 
         height, width = rgb.shape[:2]
@@ -258,9 +259,23 @@ class PedestrianDetector:
         # detectMultiScale crashes the process (SIGSEGV) on a picture smaller than its window
         # and padding: an 80x112 frame did here.
         if gray.shape[1] < self._WINDOW[0] + 16 or gray.shape[0] < self._WINDOW[1] + 16:
-            return 0
-        _, weights = self._hog.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.05)
-        return int((np.asarray(weights).ravel() >= self.MIN_WEIGHT).sum())
+            return []
+        rects, weights = self._hog.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.05)
+        found = sorted(((float(w), tuple(float(v) / scale for v in r)) for r, w in zip(rects, np.asarray(weights).ravel())
+                        if w >= self.MIN_WEIGHT), reverse=True)
+        # Its own grouping leaves nested boxes on one person (two on one spectator, seen here).
+        kept: list[tuple[float, float, float, float]] = []
+        for _, box in found:
+            if all(_overlap(box, k) <= 0.5 for k in kept):
+                kept.append(box)
+        return kept
+
+
+def _overlap(a, b) -> float:
+    """Intersection over the smaller box's area."""
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return ix * iy / max(min(a[2] * a[3], b[2] * b[3]), 1e-9)
 
 
 class PoseEstimator:

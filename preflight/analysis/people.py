@@ -9,9 +9,10 @@ from .models import PedestrianDetector, PersonDetector
 
 def count_people(detector: PersonDetector, pedestrians: PedestrianDetector, rgb: np.ndarray, levels: int) -> int:
     """People in one picture: the BlazePose detector's count (with tiles), or OpenCV's HOG
-    count when that is higher. The larger of the two, not their sum: the same person seen by
-    both must not count twice."""
-    return max(len(detector.detect(rgb, levels=levels)), pedestrians.count(rgb))
+    count when that is higher. The larger of the two, not a union of their finds: telling
+    whether a HOG box (a whole body) and a BlazePose find (a face and a body circle) are the
+    same person failed on upper-body pictures, where one astronaut counted twice."""
+    return max(len(detector.detect(rgb, levels=levels)), len(pedestrians.detect(rgb)))
 
 
 class PeopleCounter:
