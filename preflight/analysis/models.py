@@ -239,7 +239,7 @@ class PedestrianDetector:
     def __init__(self, max_side: int = 640):
         """``max_side``: the picture is looked at this big. At 640 px (20 ms a frame here, for
         the many frames of a video) it sees people from about a fifth of the frame's height
-        up; a single picture can afford more (1280 px, about 150 ms)."""
+        up; a single picture can afford more (1280 px)."""
         import cv2
 
         self.max_side = max_side
@@ -260,7 +260,10 @@ class PedestrianDetector:
         # and padding: an 80x112 frame did here.
         if gray.shape[1] < self._WINDOW[0] + 16 or gray.shape[0] < self._WINDOW[1] + 16:
             return []
-        rects, weights = self._hog.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.05)
+        # A pyramid step of 1.1 rather than OpenCV's usual 1.05 halves the cost (20 ms instead of
+        # 40-66 ms a 640 px frame here) and still finds three of the four people 1.05 finds in
+        # the corpus street clip.
+        rects, weights = self._hog.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.1)
         found = sorted(((float(w), tuple(float(v) / scale for v in r)) for r, w in zip(rects, np.asarray(weights).ravel())
                         if w >= self.MIN_WEIGHT), reverse=True)
         # Its own grouping leaves nested boxes on one person (two on one spectator, seen here).
