@@ -21,6 +21,7 @@ the main thread goes on decoding: model inference releases the interpreter, so t
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -105,19 +106,21 @@ class _Worker:
                 return
             if self.error is not None:
                 continue  # drain: the main thread reports the first error
-            t, frame, analysers, rotation = job
+            t, frame, analysers, rotation, frame_lock = job
             try:
                 converted: dict = {}
                 shared: dict = {}
                 for analyser in analysers:
-                    analyser.process(t, _convert(frame, analyser, rotation, converted), shared)
+                    analyser.process(t, _convert(frame, analyser, rotation, converted, frame_lock), shared)
             except BaseException as exc:  # handed to the main thread
                 self.error = exc
 
-    def submit(self, t: float, frame, analysers: list, rotation: int) -> None:
+    def submit(self, t: float, frame, analysers: list, rotation: int, frame_lock) -> None:
+        """``frame_lock`` is held while converting the frame: every worker handed the same frame
+        gets the same lock."""
         if self.error is not None:
             raise self.error
-        self.jobs.put((t, frame, analysers, rotation))
+        self.jobs.put((t, frame, analysers, rotation, frame_lock))
 
     def close(self) -> None:
         self.jobs.put(None)
@@ -126,23 +129,21 @@ class _Worker:
             raise self.error
 
 
-def _convert(frame, analyser: Analyser, rotation: int, cache: dict) -> np.ndarray:
+def _convert(frame, analyser: Analyser, rotation: int, cache: dict, frame_lock=None) -> np.ndarray:
     """The frame as ``analyser`` wants it: always straight from the decoded frame with the same
-    scaler, so an analyser comparing frames never sees a difference made by the conversion."""
+    scaler, so an analyser comparing frames never sees a difference made by the conversion.
+
+    A PyAV frame keeps one scaler for all its conversions: two threads converting the same frame
+    at once (two worker lanes) crashed the process here, so they share ``frame_lock``."""
     key = (analyser.max_side, analyser.pixel_format)
     image = cache.get(key)
     if image is None:
         w, h = _scaled_size(frame.width, frame.height, analyser.max_side)
-        with _REFORMAT_LOCK:
+        with frame_lock or contextlib.nullcontext():
             image = frame.reformat(width=w, height=h, format=analyser.pixel_format, interpolation="AREA").to_ndarray()
         image = _upright(image, rotation)
         cache[key] = image
     return image
-
-
-# A PyAV frame keeps one scaler for all its conversions; two threads converting the same frame
-# at once (two worker lanes) crashed the process here. Conversions take about a millisecond.
-_REFORMAT_LOCK = threading.Lock()
 
 
 def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
@@ -324,10 +325,12 @@ def _main_pass(path, analysers, rotation, progress, stats, next_due, workers, in
                     else:
                         a.process(t, _convert(frame, a, rotation, converted), {})
                 if sampled:
+                    # The main thread is done with this frame; the workers may convert it at once.
+                    frame_lock = threading.Lock()
                     for lane, worker in workers.items():
                         mine = [a for a in sampled if _lane(a) == lane]
                         if mine:
-                            worker.submit(t, frame, mine, rotation)
+                            worker.submit(t, frame, mine, rotation, frame_lock)
                     stats.frames_sampled += 1
             if progress and total:
                 progress(min(t, total), total)
