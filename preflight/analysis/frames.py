@@ -241,18 +241,19 @@ class _Feed:
         tb = float(self.stream.time_base)
         index = self.index
         for packet in self.container.demux(self.stream):
-            if packet.is_keyframe and packet.pts is not None and index is not None:
-                gop = index.gop_at((packet.pts - index.origin_pts) * tb)
+            pts = packet.pts if packet.pts is not None else packet.dts  # as the index reads them
+            if packet.is_keyframe and pts is not None and index is not None:
+                gop = index.gop_at((pts - index.origin_pts) * tb)
                 self._gop = gop
                 self.skipping = gop in self.burst and gop not in self.sampled
                 self._wanted = set(index.burst_pts(gop, BURST_SECONDS)) if gop in self.burst else set()
             if self.skipping and packet.size:
                 continue
-            if self._wanted and packet.pts is not None:
-                self.fed_in[packet.pts] = self._gop
+            if self._wanted and pts is not None:
+                self.fed_in[pts] = self._gop
             yield from packet.decode()
             if self._wanted:
-                self._wanted.discard(packet.pts)
+                self._wanted.discard(pts)
                 if not self._wanted:
                     self.skipping = True
                     if index.reordered:
