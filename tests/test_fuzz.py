@@ -1,5 +1,6 @@
 """Fuzzing the parsing entry points with hypothesis, for a bounded number of examples in CI
-(``FUZZ_EXAMPLES``, default 150 each; set it high for a long local run).
+(``FUZZ_EXAMPLES``, default 150 each, a tenth of that for the slower decoding target; set it
+high for a long local run).
 
 Each target may only answer with its documented error type (or a report naming the problem),
 never another exception. Inputs that once crashed a target are kept in tests/fuzz_regressions/
@@ -162,3 +163,44 @@ def test_client_reads_any_reply_without_crashing(raw, status):
             client.credits()
         except (ApiError, TransportError):
             pass
+
+
+class _Sampler:
+    name, interval, max_side, pixel_format = "sampler", 0.2, 64, "rgb24"
+
+    def __init__(self):
+        self.times: list[float] = []
+
+    def process(self, t, image, shared):
+        self.times.append(t)
+
+    def finish(self, duration):
+        pass
+
+
+@settings(max_examples=max(10, EXAMPLES // 10), deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(name=st.sampled_from(["person_phone_gop_cut_6.5s.mp4", "person_hevc_open_gop_cut_6.5s.mp4"]),
+       edits=st.lists(st.tuples(st.integers(2_000, 10**6), st.integers(0, 255)), min_size=1, max_size=40))
+def test_partial_decoding_survives_damaged_streams(fx, tmp_path_factory, name, edits):
+    """Damaged packets in a stream decoded in part: the decode loop returns consistent numbers
+    or raises an ordinary exception (which the report words as "content analysis failed");
+    it never crashes or hangs the process (the run would die here)."""
+    from preflight.analysis.cuts import CutDetector
+    from preflight.analysis.frames import run_decode
+
+    source = fx / "video" / name
+    if not source.exists():
+        pytest.skip("person fixtures need scikit-image's bundled photos")
+    path = tmp_path_factory.mktemp("fuzz") / name
+    path.write_bytes(_mutate(source.read_bytes(), edits, None))
+    cuts, sampler = CutDetector(), _Sampler()
+    try:
+        stats = run_decode(str(path), [cuts, sampler])
+    except Exception:  # noqa: BLE001 - an ordinary exception is the contract; a crash is not
+        return
+    assert stats.frame_times == sorted(stats.frame_times)
+    assert sampler.times == sorted(sampler.times)
+    if stats.frames_total:
+        assert stats.frames_decoded <= stats.frames_total
+    assert all(0 <= t <= stats.duration for t in cuts.result.cuts)
