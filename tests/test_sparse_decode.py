@@ -101,3 +101,25 @@ def test_partial_decoding_can_be_switched_off_in_the_configuration(clips):
     assert default["frames_decoded"] < 0.6 * 360
     assert full["frames_decoded"] == 360
     assert default["cuts"] == full["cuts"]
+
+
+def _index_of(sizes: list[int], keys_every: int = 30, fps: int = 30):
+    import numpy as np
+
+    from preflight.analysis.packets import Gop, PacketIndex
+
+    n = len(sizes)
+    keys = np.array([i % keys_every == 0 for i in range(n)])
+    index = PacketIndex(0, 1 / fps, np.arange(n) / fps, np.array(sizes), keys)
+    starts = list(range(0, n, keys_every))
+    index.gops = [Gop(s / fps, min(s + keys_every, n) / fps, min(keys_every, n - s), s) for s in starts]
+    return index
+
+
+def test_one_oversized_frame_is_a_spike_a_rhythm_of_them_is_not():
+    sizes = [20_000 if i % 30 == 0 else 800 for i in range(300)]  # 10 s, a keyframe a second
+    sizes[195] = 12_000
+    assert _index_of(sizes).size_spikes() == [6.5]
+    # Big frames every 0.24 s (the keyframes of a source re-encoded with longer GOPs): no shots.
+    rhythm = [20_000 if i % 30 == 0 else 9_000 if i % 7 == 0 else 800 for i in range(300)]
+    assert _index_of(rhythm).size_spikes() == []

@@ -101,6 +101,11 @@ class PacketIndex:
             around = np.concatenate([self.sizes[lo:i][predicted[lo:i]], self.sizes[i + 1:hi][predicted[i + 1:hi]]])
             if len(around) >= 4 and self.sizes[i] >= ratio * max(float(np.percentile(around, 75)), 1.0):
                 spikes.append(float(self.times[i]))
+        # More than one every two seconds is the encoder's own rhythm, not new shots: a clip
+        # re-encoded from one with frequent keyframes keeps their big frames (every 0.24 s in
+        # a corpus clip). The picture checks across gaps still look for cuts there.
+        if len(spikes) > self.duration / 2:
+            return []
         return spikes
 
 
