@@ -28,6 +28,7 @@ class PoseTracker:
                  settings: BodySettings = BodySettings()):
         self.estimator = estimator
         self.interval = interval
+        self.max_pair_seconds = 2.5 * interval  # as the camera analyser's pairs
         self.max_side = max_side
         self.settings = settings
         self.samples: list[PoseSample] = []
@@ -54,7 +55,7 @@ class PoseTracker:
                 dt = t - t0
                 # Speed only between frames close in time: across a skipped stretch a limb may
                 # have gone and come back.
-                if 0 < dt <= 2.5 * self.interval:
+                if 0 < dt <= self.max_pair_seconds:
                     moved = np.linalg.norm(relative - before, axis=1)
                     if not np.all(np.isnan(moved)):
                         sample.limb_speed = float(np.nanmax(moved)) / ((torso + torso0) / 2) / dt
