@@ -28,6 +28,8 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from .packets import read_index, video_stream
+
 
 class Analyser(Protocol):
     name: str
@@ -177,9 +179,7 @@ def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
     next_due = {a.name: 0.0 for a in analysers}
     # One worker per lane: analysers that share per-frame results (the pose tracker tells the
     # camera analyser where the person is) share a lane; independent ones run side by side.
-    workers = {_lane(a): None for a in analysers if a.interval}
-    for lane in workers:
-        workers[lane] = _Worker()
+    workers = {lane: _Worker() for lane in dict.fromkeys(_lane(a) for a in analysers if a.interval)}
     try:
         # Decoded in full, time starts at the first decoded frame as it always has; the index
         # (and its origin) is needed only to skip.
@@ -207,18 +207,10 @@ def _lane(analyser) -> str:
 
 def read_index_or_none(path: str):
     """The packet index, or None when it cannot be read (then everything is decoded)."""
-    from .packets import read_index
-
     try:
         return read_index(path)
     except Exception:  # noqa: BLE001 - an unreadable index only means decoding everything
         return None
-
-
-def _video_stream(container):
-    import av
-
-    return next(s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic))
 
 
 class _Feed:
@@ -289,7 +281,7 @@ def _main_pass(path, analysers, rotation, progress, stats, next_due, workers, in
 
     every_frame = [a for a in analysers if not a.interval]
     with av.open(path, metadata_errors="ignore") as container:
-        stream = _video_stream(container)
+        stream = video_stream(container)
         stream.thread_type = "AUTO"
         tb = stream.time_base
         total = index.duration if index is not None else (
@@ -367,7 +359,7 @@ def _refill(path, analysers, rotation, stats, index, burst) -> None:
     if not stretches:
         return
     with av.open(path, metadata_errors="ignore") as container:
-        stream = _video_stream(container)
+        stream = video_stream(container)
         stream.thread_type = "AUTO"
         tb = stream.time_base
         for first, last in stretches:

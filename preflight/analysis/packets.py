@@ -109,14 +109,20 @@ class PacketIndex:
         return spikes
 
 
+def video_stream(container):
+    """The clip's video stream: the first one that is not a cover picture."""
+    import av
+
+    return next(s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic))
+
+
 def read_index(path: str) -> PacketIndex | None:
     """The packet index of the first video stream; None when the container gives no usable
     timestamps (decoding then runs through every frame)."""
     import av
 
     with av.open(path, metadata_errors="ignore") as container:
-        stream = next(s for s in container.streams.video
-                      if not (s.disposition & av.stream.Disposition.attached_pic))
+        stream = video_stream(container)
         rows = []
         for packet in container.demux(stream):
             if packet.size == 0 or packet.is_discard:
