@@ -16,6 +16,7 @@ from .frames import DecodeStats, read_index_or_none, run_decode
 from .models import PedestrianDetector, PersonDetector, PoseEstimator, load_in_background
 from .people import PeopleCounter, count_people
 from .pose_track import PoseTracker
+from .spans import consecutive_runs, rounded
 
 # Images are analysed at this size: enough for small people in tiles, cheap for the models.
 IMAGE_MAX_SIDE = 1280
@@ -57,20 +58,6 @@ class VideoContent:
     # and (t, camera motion rate or None).
     body_series: list[tuple[float, bool]] = field(default_factory=list)
     camera_series: list[tuple[float, float | None]] = field(default_factory=list)
-
-
-def _spans(samples: list[tuple[float, bool]]) -> list[list[float]]:
-    """[first, last] times of each run of consecutive samples that are on. Consecutive in the
-    sample sequence, not by a fixed step: samples may be 0.2 s or a skipped stretch apart."""
-    spans: list[list[float]] = []
-    on_before = False
-    for t, on in samples:
-        if on and on_before:
-            spans[-1][1] = t
-        elif on:
-            spans.append([t, t])
-        on_before = on
-    return [[round(a, 2), round(b, 2)] for a, b in spans]
 
 
 def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings()) -> ImageContent:
@@ -136,9 +123,10 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
     with_speed = [s for s in pose.samples if s.limb_speed is not None]
     speeds = [s.limb_speed for s in with_speed]
     # A single fast sample is a flick; fast motion is a span of at least two.
-    fast = [span for span in _spans([(s.t, s.limb_speed >= fast_limb_speed) for s in with_speed])
-            if span[1] > span[0]]
-    not_upright = _spans([(s.t, s.posture is not None and s.posture != "upright") for s in pose.samples])
+    fast = rounded(consecutive_runs((s.t, s.t, s.limb_speed >= fast_limb_speed) for s in with_speed))
+    fast = [span for span in fast if span[1] > span[0]]
+    not_upright = rounded(consecutive_runs((s.t, s.t, s.posture is not None and s.posture != "upright")
+                                           for s in pose.samples))
     areas = [s.area for s in with_person]
     confirmed = len(with_person) >= POSE_CONFIRMS_SHARE * max(len(pose.samples), 1) and with_person
     return VideoContent(

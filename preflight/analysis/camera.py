@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from .spans import consecutive_runs, rounded
+
 
 class CameraMotion:
     name = "camera"
@@ -74,13 +76,6 @@ class CameraMotion:
     def spans_over(self, threshold: float, min_length: float) -> list[list[float]]:
         """Spans of consecutive samples at or above ``threshold``, each from the first frame of
         its first pair to the last frame of its last one."""
-        spans: list[list[float]] = []
-        on_before = False
-        for (t, m), t0 in zip(self.samples, self.starts):
-            on = m is not None and m >= threshold
-            if on and on_before:
-                spans[-1][1] = t
-            elif on:
-                spans.append([t0, t])
-            on_before = on
-        return [[round(a, 2), round(b, 2)] for a, b in spans if b - a >= min_length]
+        spans = consecutive_runs((t0, t, m is not None and m >= threshold)
+                                 for (t, m), t0 in zip(self.samples, self.starts))
+        return rounded(span for span in spans if span[1] - span[0] >= min_length)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .spans import merge_overlapping
+
 
 @dataclass
 class CutSettings:
@@ -152,13 +154,7 @@ class CutDetector:
         # Runs decoded again to fill a gap overlap the runs around it: one find, once.
         self.result.cuts = _unique(cuts, self.settings.min_gap_s)
         self.result.fades = _unique(fades, self.settings.fade_merge_s / 2)
-        merged: list[list[float]] = []
-        for a, b in sorted(dissolves):
-            if merged and a <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], b)
-            else:
-                merged.append([a, b])
-        self.result.dissolves = merged
+        self.result.dissolves = merge_overlapping(dissolves)
 
 
 def _unique(times: list[float], within: float) -> list[float]:
@@ -252,14 +248,7 @@ class _Run:
         found.cuts = [round(self.times[i], 3) for i, _ in cuts]
         found.fades = [f for f in self._fades() if all(abs(f - c) > 2 * self.step for c in found.cuts)]
         cut_frames = {i for i, _ in cuts}
-        spans = self._dissolves(cut_frames) + self._dissolve_runs(cut_frames)
-        merged: list[list[float]] = []
-        for a, b in sorted(spans):
-            if merged and a <= merged[-1][1]:
-                merged[-1][1] = max(merged[-1][1], b)
-            else:
-                merged.append([a, b])
-        found.dissolves = merged
+        found.dissolves = merge_overlapping(self._dissolves(cut_frames) + self._dissolve_runs(cut_frames))
         return found
 
     def _fades(self) -> list[float]:

@@ -1,0 +1,36 @@
+"""Time spans from per-sample findings."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+
+def consecutive_runs(samples: Iterable[tuple[float, float, bool]]) -> list[list[float]]:
+    """[start, end] of each run of consecutive samples that are on, a sample covering its own
+    (start, end). Consecutive in the sample sequence, not by a fixed step: samples may be 0.2 s
+    or a skipped stretch apart."""
+    spans: list[list[float]] = []
+    on_before = False
+    for start, end, on in samples:
+        if on and on_before:
+            spans[-1][1] = end
+        elif on:
+            spans.append([start, end])
+        on_before = on
+    return spans
+
+
+def rounded(spans: Iterable[list[float]]) -> list[list[float]]:
+    """Spans to hundredths of a second, as reports give them."""
+    return [[round(a, 2), round(b, 2)] for a, b in spans]
+
+
+def merge_overlapping(spans: Iterable[list[float]]) -> list[list[float]]:
+    """The union of ``spans``, as sorted [start, end] spans that do not overlap."""
+    merged: list[list[float]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return merged
