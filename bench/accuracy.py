@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "fixtures"))
 
 from corpus_labels import category, people_categories  # noqa: E402
 from preflight.analysis.models import native_stderr_captured  # noqa: E402
+from preflight.atomic import atomic_output  # noqa: E402
 from preflight.ffmpeg_binary import ffmpeg_exe  # noqa: E402
 from preflight.profile import load_profile  # noqa: E402
 
@@ -47,8 +48,9 @@ def concat_cuts_clip() -> tuple[Path, list[float]]:
             args += ["-f", "lavfi", "-t", "1.6", "-i", f"{s}=size=640x360:rate=25"]
         graph = "".join(f"[{i}:v]format=yuv420p,setsar=1[v{i}];" for i in range(4)) + \
             "".join(f"[v{i}]" for i in range(4)) + "concat=n=4:v=1[v]"
-        subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args, "-filter_complex", graph,
-                        "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", str(path)], check=True)
+        with atomic_output(path) as part:
+            subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args, "-filter_complex", graph,
+                            "-map", "[v]", "-c:v", "libx264", "-preset", "ultrafast", str(part)], check=True)
     return path, [1.6, 3.2, 4.8]
 
 
@@ -70,31 +72,34 @@ def transitions_clip(phone: bool) -> tuple[Path, list[float], list[float]]:
                         "[a][s3]xfade=transition=fade:duration=1:offset=8.9,settb=1/30[b];"
                         "[b][s4]xfade=transition=fadeblack:duration=1:offset=11.2,settb=1/30[c];"
                         "[c][s5]concat=n=2:v=1[v]")
-        encoding = ["-g", "30", "-keyint_min", "30", "-sc_threshold", "0", "-bf", "0"] if phone else []
-        part = path.with_suffix(".part.mp4")  # a failed run must not leave a file that looks made
-        subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args, "-filter_complex", graph,
-                        "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", *encoding, str(part)], check=True)
-        part.rename(path)
+        encoding = phone_gop(30) if phone else []
+        with atomic_output(path) as part:  # a failed run must not leave a file that looks made
+            subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args, "-filter_complex",
+                            graph, "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", *encoding, str(part)],
+                           check=True)
     return path, [3.3, 6.6, 14.5], [9.4, 11.7]
 
 
+def phone_gop(fps: float) -> list[str]:
+    """x264 options for a phone's stream: a keyframe every second, none at scene changes, no
+    B-frames."""
+    every = str(round(fps))
+    return ["-g", every, "-keyint_min", every, "-sc_threshold", "0", "-bf", "0"]
+
+
 def phone_copy(entry: dict) -> dict | None:
-    """The entry's video re-encoded like a phone: keyframe every second, no B-frames, no
-    scene-cut keyframes, timestamps kept."""
-    fps = entry.get("fps") or 30
+    """The entry's video re-encoded like a phone (``phone_gop``), timestamps kept; None when
+    ffmpeg cannot re-encode it."""
     path = OUT / "phone" / (Path(entry["path"]).stem + ".mp4")
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_suffix(".part.mp4")
-        done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", entry["path"],
-                               "-map", "0:v:0", "-fps_mode", "passthrough", "-c:v", "libx264", "-preset", "veryfast",
-                               "-crf", "18", "-pix_fmt", "yuv420p", "-g", str(round(fps)), "-keyint_min",
-                               str(round(fps)), "-sc_threshold", "0", "-bf", "0", "-an", str(part)],
-                              capture_output=True)
-        if done.returncode:
-            part.unlink(missing_ok=True)
+        try:
+            with atomic_output(path) as part:
+                subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-i", entry["path"],
+                                "-map", "0:v:0", "-fps_mode", "passthrough", "-c:v", "libx264", "-preset", "veryfast",
+                                "-crf", "18", "-pix_fmt", "yuv420p", *phone_gop(entry.get("fps") or 30), "-an",
+                                str(part)], capture_output=True, check=True)
+        except subprocess.CalledProcessError:
             return None
-        part.rename(path)
     return dict(entry, path=str(path), name="phone:" + entry["name"], source="phone-gop")
 
 

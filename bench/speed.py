@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from preflight.atomic import atomic_output  # noqa: E402
 from preflight.ffmpeg_binary import ffmpeg_exe  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
@@ -53,8 +54,7 @@ def make_clip(phone: bool) -> Path:
 
     OUT.mkdir(parents=True, exist_ok=True)
     person = Path(skimage.__file__).parent / "data" / "astronaut.png"
-    tmp = clip.with_suffix(".part.mp4")
-    subprocess.run([
+    command = [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
         "-f", "lavfi", "-i", "testsrc2=size=1080x1920:rate=30:duration=30",
         "-loop", "1", "-i", str(person),
@@ -62,9 +62,10 @@ def make_clip(phone: bool) -> Path:
         "-filter_complex", "[1:v]scale=900:900[p];[0:v][p]overlay=x='90+60*sin(t)':y='500+40*sin(1.3*t)':shortest=1[v]",
         "-map", "[v]", "-map", "2:a", "-c:v", "libx264", "-preset", "veryfast", *(PHONE_GOP if phone else []),
         "-b:v", "12M", "-maxrate", "12M",
-        "-bufsize", "24M", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", str(tmp),
-    ], check=True)
-    tmp.rename(clip)
+        "-bufsize", "24M", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart",
+    ]
+    with atomic_output(clip) as tmp:
+        subprocess.run([*command, str(tmp)], check=True)
     return clip
 
 
