@@ -112,7 +112,7 @@ def _index_of(sizes: list[int], keys_every: int = 30, fps: int = 30):
     keys = np.array([i % keys_every == 0 for i in range(n)])
     index = PacketIndex(0, 1 / fps, np.arange(n) / fps, np.array(sizes), keys)
     starts = list(range(0, n, keys_every))
-    index.gops = [Gop(s / fps, min(s + keys_every, n) / fps, min(keys_every, n - s), s) for s in starts]
+    index.gops = [Gop(s / fps, min(s + keys_every, n) / fps, s) for s in starts]
     return index
 
 

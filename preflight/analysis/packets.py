@@ -24,7 +24,6 @@ import numpy as np
 class Gop:
     start: float  # display time of the keyframe, seconds from the first frame
     end: float  # display time of the next keyframe (or the end of the stream)
-    frames: int
     key_pts: int  # the keyframe's timestamp in stream units, for seeking
 
     @property
@@ -149,5 +148,5 @@ def read_index(path: str) -> PacketIndex | None:
     for k, i in enumerate(key_rows):
         j = key_rows[k + 1] if k + 1 < len(key_rows) else len(times)
         end = float(times[j]) if j < len(times) else float(times[-1]) + step
-        index.gops.append(Gop(float(times[i]), end, int(j - i), int(pts[i])))
+        index.gops.append(Gop(float(times[i]), end, int(pts[i])))
     return index
