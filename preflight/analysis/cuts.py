@@ -73,16 +73,6 @@ def _hsv(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return hsv8, hsv
 
 
-@dataclass
-class _Edge:
-    """A frame at either end of a run of consecutive decoded frames, kept to compare across
-    frames that were not decoded."""
-
-    t: float
-    hist: np.ndarray
-    brightness: float
-
-
 class CutDetector:
     """Cuts over the frames it is given, which may come in runs with undecoded frames between.
 
@@ -124,14 +114,15 @@ class CutDetector:
         marks = sorted(early_keyframes + size_spikes)
         spans = []
         for before, after in zip(self._runs, self._runs[1:]):
-            a, b = before.last, after.first
-            if a is None or b is None or b.t <= a.t:
+            # The last frame before the gap against the first after it.
+            if not before.times or not after.times or after.times[0] <= before.times[-1]:
                 continue
-            distance = 0.5 * float(np.abs(b.hist - a.hist).sum())
-            dim = min(a.brightness, b.brightness) < 2 * s.dark_level
-            marked = any(a.t < m <= b.t for m in marks)
+            a, b = before.times[-1], after.times[0]
+            distance = 0.5 * float(np.abs(after.hists[0] - before.hists[-1]).sum())
+            dim = min(before.brightness[-1], after.brightness[0]) < 2 * s.dark_level
+            marked = any(a < m <= b for m in marks)
             if distance >= s.screen_hist or dim or marked:
-                spans.append((a.t, b.t))
+                spans.append((a, b))
         for run in self._runs:
             if not self._searchable(run) and run.times and (
                     max(run.scores[1:], default=0.0) >= s.min_score
@@ -177,8 +168,6 @@ class _Run:
         self.brightness: list[float] = []
         self.hists: list[np.ndarray] = []
         self._recent: deque = deque(maxlen=self.settings.persist_frames + 2)
-        self.first: _Edge | None = None
-        self.last: _Edge | None = None
 
     def close(self) -> None:
         self.closed = True
@@ -187,13 +176,9 @@ class _Run:
     def process(self, t: float, image: np.ndarray) -> None:
         hsv8, hsv = _hsv(image)
         hist = _hist(hsv8)
-        edge = _Edge(t, hist, float(hsv[..., 2].mean()))
-        if self.first is None:
-            self.first = edge
-        self.last = edge
         i = len(self.times)
         self.times.append(t)
-        self.brightness.append(edge.brightness)
+        self.brightness.append(float(hsv[..., 2].mean()))
         self.hists.append(hist)
         self.persist.append(0.0)
         if self._recent:
