@@ -61,6 +61,11 @@ def _hist(hsv: np.ndarray) -> np.ndarray:
     return counts / counts.sum()
 
 
+def _hist_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Total variation distance of two normalised histograms: 0 the same, 1 nothing shared."""
+    return 0.5 * float(np.abs(a - b).sum())
+
+
 def _hsv(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The frame as 8-bit HSV (for histograms) and as float HSV with hue weighted by how
     coloured the pixel is (for differences): hue means nothing in grey or near-black pixels."""
@@ -118,7 +123,7 @@ class CutDetector:
             if not before.times or not after.times or after.times[0] <= before.times[-1]:
                 continue
             a, b = before.times[-1], after.times[0]
-            distance = 0.5 * float(np.abs(after.hists[0] - before.hists[-1]).sum())
+            distance = _hist_distance(after.hists[0], before.hists[-1])
             dim = min(before.brightness[-1], after.brightness[0]) < 2 * s.dark_level
             marked = any(a < m <= b for m in marks)
             if distance >= s.screen_hist or dim or marked:
@@ -280,8 +285,8 @@ class _Run:
             if (s.dissolve_run_s[0] <= length <= s.dissolve_run_s[1] and after < n - 1 and before > 0
                     and not any(k in cut_frames for k in range(i, j + 1))
                     and min(self.brightness[before:after + 1]) >= 2 * s.dark_level):
-                distance = 0.5 * float(np.abs(self.hists[after] - self.hists[before]).sum())
-                steps = [0.5 * float(np.abs(self.hists[k] - self.hists[k - 1]).sum()) for k in range(i, after + 1)]
+                distance = _hist_distance(self.hists[after], self.hists[before])
+                steps = [_hist_distance(self.hists[k], self.hists[k - 1]) for k in range(i, after + 1)]
                 if distance >= s.dissolve_run_hist and max(steps) <= s.dissolve_step_share * distance:
                     spans.append([round(self.times[before], 3), round(self.times[after], 3)])
             i = j + 1
@@ -307,12 +312,12 @@ class _Run:
         i = 0
         while i + span < n:
             j = i + span
-            distance = 0.5 * float(np.abs(self.hists[j] - self.hists[i]).sum())
+            distance = _hist_distance(self.hists[j], self.hists[i])
             inside = range(i + 1, j + 1)
             if (distance >= s.dissolve_hist and not any(k in cut_frames for k in inside)
                     and not any(dim[k] for k in range(i, j + 1))
                     and steady(i - half, i + 1) and steady(j + 1, j + half + 1)):
-                steps = [0.5 * float(np.abs(self.hists[k] - self.hists[k - 1]).sum()) for k in inside]
+                steps = [_hist_distance(self.hists[k], self.hists[k - 1]) for k in inside]
                 if max(steps) <= s.dissolve_step_share * distance:
                     if spans and spans[-1][1] >= round(self.times[i], 3):
                         spans[-1][1] = round(self.times[j], 3)  # one dissolve seen by two windows
