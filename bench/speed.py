@@ -80,7 +80,8 @@ def measure(cmd: list[str]) -> tuple[float, float, int]:
 
 def main() -> None:
     for phone in (True, False):
-        bench(make_clip(phone), "keyframe each second, no B-frames (phone)" if phone else "x264 defaults (long GOPs, B-frames)")
+        encoding = "keyframe each second, no B-frames (phone)" if phone else "x264 defaults (long GOPs, B-frames)"
+        bench(make_clip(phone), encoding)
 
 
 def bench(clip: Path, encoding: str) -> None:

@@ -82,11 +82,8 @@ class Loading:
             future.result()
         return self._future.result()
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str):  # every use, close() included, waits for the build
         return getattr(self._model(), name)
-
-    def close(self) -> None:
-        self._model().close()
 
 
 def load_in_background(*factories) -> list[Loading]:
@@ -264,8 +261,8 @@ class PedestrianDetector:
         # 40-66 ms a 640 px frame here) and still finds three of the four people 1.05 finds in
         # the corpus street clip.
         rects, weights = self._hog.detectMultiScale(gray, winStride=(8, 8), padding=(8, 8), scale=1.1)
-        found = sorted(((float(w), tuple(float(v) / scale for v in r)) for r, w in zip(rects, np.asarray(weights).ravel())
-                        if w >= self.MIN_WEIGHT), reverse=True)
+        found = sorted(((float(w), tuple(float(v) / scale for v in r))
+                        for r, w in zip(rects, np.asarray(weights).ravel()) if w >= self.MIN_WEIGHT), reverse=True)
         # Its own grouping leaves nested boxes on one person (two on one spectator, seen here).
         kept: list[tuple[float, float, float, float]] = []
         for _, box in found:

@@ -70,7 +70,8 @@ class PacketIndex:
     def frames_between(self, a: float, b: float) -> int:
         """How many frames the stream shows strictly between times ``a`` and ``b``."""
         eps = 1e-4
-        return max(0, int(np.searchsorted(self.times, b - eps)) - int(np.searchsorted(self.times, a + eps, side="right")))
+        after_a = int(np.searchsorted(self.times, a + eps, side="right"))
+        return max(0, int(np.searchsorted(self.times, b - eps)) - after_a)
 
     def early_keyframes(self, share: float = 0.9) -> list[float]:
         """Keyframes that come sooner than the stream's usual spacing: where an encoder's
