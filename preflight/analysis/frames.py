@@ -157,18 +157,21 @@ def _scaler(key: tuple):
     return table[key]
 
 
+_UNREAD = object()  # run_decode's index argument when the caller has not read the index
+
+
 def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
                progress: Callable[[float, float], None] | None = None, *, skip: bool = True,
-               index=None) -> DecodeStats:
+               index=_UNREAD) -> DecodeStats:
     """Decode ``path`` once (skipping what need not be decoded, unless ``skip`` is False) and
     hand frames to every analyser that wants them; then decode again only the spans that
-    every-frame analysers asked for. ``index`` is the file's packet index if the caller has
-    already read it (``read_index_or_none``)."""
+    every-frame analysers asked for. ``index`` is what ``read_index_or_none`` gave if the
+    caller has already asked (None included: the file is not read twice)."""
     stats = DecodeStats()
-    if index is None and skip:
-        index = read_index_or_none(path)
-    elif not skip:
+    if not skip:
         index = None
+    elif index is _UNREAD:
+        index = read_index_or_none(path)
     burst: set[int] = set()
     if index is not None:
         stats.frames_total = len(index.times)
