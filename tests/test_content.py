@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from corpus_labels import people_categories
@@ -150,13 +151,59 @@ def test_street_full_of_pedestrians_counts_several(corpus):
 
 def test_pedestrian_detector_survives_pictures_smaller_than_its_window():
     """OpenCV's HOG crashed the process on an 80x112 frame (a corpus FLV)."""
-    import numpy as np
 
     from preflight.analysis.models import PedestrianDetector
 
     detector = PedestrianDetector()
     for height, width in ((80, 112), (143, 79), (1, 1)):
         assert detector.detect(np.full((height, width, 3), 128, np.uint8)) == []
+
+
+def test_faces_count_only_where_both_face_detectors_agree(people):
+    """Real faces in the astronaut pictures; a cat and a cup have none."""
+    skimage = pytest.importorskip("skimage")
+    from PIL import Image
+
+    from preflight.analysis.load import load_image_rgb
+    from preflight.analysis.models import FaceCounter
+
+    faces = FaceCounter()
+    try:
+        counted = {name: len(faces.detect(load_image_rgb(str(people / "image" / name), 1280)))
+                   for name in ("person_upper.png", "people_pair.png")}
+        data = Path(skimage.__file__).parent / "data"
+        for name in ("chelsea.png", "coffee.png"):
+            counted[name] = len(faces.detect(np.asarray(Image.open(data / name).convert("RGB"))))
+    finally:
+        faces.close()
+    assert counted == {"person_upper.png": 1, "people_pair.png": 2, "chelsea.png": 0, "coffee.png": 0}
+
+
+@pytest.mark.corpus
+def test_seated_spectators_are_counted_by_their_faces(corpus):
+    """A man lying on a mat in front of the stands: the body detectors see him alone, the
+    spectators' faces give them away."""
+    found = check(image=corpus["mmpose__posetrack18_003418_000000.jpg"]["path"]).get("image.person")
+    assert found.status is F and found.measured >= 2
+
+
+@pytest.mark.corpus
+def test_a_face_only_one_face_detector_sees_is_not_a_person(corpus):
+    """The cascades see a second face in this one-person photo; BlazeFace does not agree."""
+    import cv2
+
+    from preflight.analysis import IMAGE_MAX_SIDE
+    from preflight.analysis.load import load_image_rgb
+    from preflight.analysis.models import FaceCounter
+
+    rgb = load_image_rgb(corpus["openpose__COCO_val2014_000000000294.jpg"]["path"], IMAGE_MAX_SIDE)
+    faces = FaceCounter()
+    try:
+        proposed = faces._proposals(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+        confirmed = faces.detect(rgb)
+    finally:
+        faces.close()
+    assert len(proposed) == 2 and len(confirmed) == 1
 
 
 @pytest.mark.corpus

@@ -13,7 +13,7 @@ from .body import BODY_CLASSES, BodySettings, body_box, body_class, posture, sub
 from .camera import CameraMotion
 from .cuts import CutDetector, CutResult
 from .frames import DecodeStats, read_index_or_none, run_decode
-from .models import PedestrianDetector, PersonDetector, PoseEstimator, load_in_background
+from .models import FaceCounter, PedestrianDetector, PersonDetector, PoseEstimator, load_in_background
 from .people import PeopleCounter, count_people
 from .pose_track import PoseTracker
 from .spans import consecutive_runs, rounded
@@ -62,11 +62,12 @@ class VideoContent:
 
 def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings()) -> ImageContent:
     """People, body visibility, posture and size in one upright RGB picture."""
-    detector = PersonDetector()
+    detector, faces = PersonDetector(), FaceCounter()
     try:
-        people = count_people(detector, PedestrianDetector(max_side=IMAGE_MAX_SIDE), rgb, levels=2)
+        people = count_people(detector, PedestrianDetector(max_side=IMAGE_MAX_SIDE), rgb, levels=2, faces=faces)
     finally:
         detector.close()
+        faces.close()
     estimator = PoseEstimator(video=False)
     try:
         # A person upside down or lying is often missed upright: try the picture turned too.

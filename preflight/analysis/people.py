@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from .models import PedestrianDetector, PersonDetector
+from .models import FaceCounter, PedestrianDetector, PersonDetector
 
 
-def count_people(detector: PersonDetector, pedestrians: PedestrianDetector, rgb: np.ndarray, levels: int) -> int:
-    """People in one picture: the BlazePose detector's count (with tiles), or OpenCV's HOG
-    count when that is higher. The larger of the two, not a union of their finds: telling
-    whether a HOG box (a whole body) and a BlazePose find (a face and a body circle) are the
-    same person failed on upper-body pictures, where one astronaut counted twice."""
-    return max(len(detector.detect(rgb, levels=levels)), len(pedestrians.detect(rgb)))
+def count_people(detector: PersonDetector, pedestrians: PedestrianDetector, rgb: np.ndarray, levels: int,
+                 faces: FaceCounter | None = None) -> int:
+    """People in one picture: the largest of the BlazePose detector's count (with tiles), OpenCV's
+    HOG count and, when ``faces`` is given, the faces two face detectors agree on. The largest,
+    not a union of their finds: each sees people the others miss (BlazePose close people, HOG
+    small standing ones, faces seated ones), and telling whether finds of two detectors are
+    the same person failed on upper-body pictures, where one astronaut counted twice."""
+    counts = [len(detector.detect(rgb, levels=levels)), len(pedestrians.detect(rgb))]
+    if faces is not None:
+        counts.append(len(faces.detect(rgb)))
+    return max(counts)
 
 
 class PeopleCounter:
