@@ -49,11 +49,12 @@ def _video_frames(path: str, rotation: int, duration: float, estimator) -> list[
     import numpy as np
 
     from .analysis.frames import _upright
+    from .analysis.packets import video_stream
 
     frames = []
     times = [duration * (i + 0.5) / FRAMES_PER_VIDEO for i in range(FRAMES_PER_VIDEO)]
     with av.open(path) as container:
-        stream = container.streams.video[0]
+        stream = video_stream(container)  # not a cover picture stored as a video stream
         for t in times:
             container.seek(int(t / stream.time_base), stream=stream, backward=True)
             for frame in container.decode(stream):

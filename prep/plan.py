@@ -275,7 +275,9 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
                                {"video_codec": "h264", "max_video_bitrate": video_rate,
                                 "audio": "aac" if audio else None, "frames": frames}))
         src = ffmpeg.input(path, **({"ss": window.start} if window.start > 1e-3 and loops == 1 else {}))
-        vstream = src.video
+        # The clip's own stream by index: "0:v" also takes a cover picture (encoding it failed).
+        video_index = str(v.stream_index)
+        vstream = src[video_index]
         if loops > 1:
             # The shot read once per pass and joined: needs no knowledge of how many frames it
             # really holds (the loop filter does, and indexes can be wrong about that).
@@ -284,7 +286,7 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
                 # ffmpeg-python merges identical inputs into one node, and a split would hold
                 # decoded copies in memory: each pass gets an input of its own instead, told
                 # apart by a harmless per-input queue size.
-                shot = ffmpeg.input(path, thread_queue_size=8 + k).video.trim(
+                shot = ffmpeg.input(path, thread_queue_size=8 + k)[video_index].trim(
                     start=window.start, end=window.end).setpts("PTS-STARTPTS")
                 passes.append(shot.filter("reverse") if extend == "boomerang" and k % 2 else shot)
             vstream = ffmpeg.concat(*passes, v=1, a=0)
@@ -311,10 +313,11 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
         item.output = str(out)
     elif not container_ok:
         item.steps.append(Step("remux", f"{facts.sniffed.label} to MP4, streams copied (no re-encoding)"))
-        opts: dict[str, Any] = {"c": "copy", "movflags": "+faststart"}
-        if not keep_sound:
-            opts["an"] = None
-        cmd = ffmpeg.output(ffmpeg.input(path), str(out), **opts)
+        src = ffmpeg.input(path)
+        # Named streams, as ffmpeg's own choice would be: the clip (not a cover picture) and the
+        # first audio track if there is one and it is kept.
+        streams = [src[str(v.stream_index)]] + ([src["a:0?"]] if keep_sound else [])
+        cmd = ffmpeg.output(*streams, str(out), c="copy", movflags="+faststart")
         item.ffmpeg_args = ["-hide_banner", "-nostdin", "-loglevel", "error", *cmd.get_args()]
         item.output = str(out)
     return item

@@ -25,7 +25,7 @@ REFUSED_IMAGES = {"empty.jpg": "empty", "not_an_image.jpg": "text file", "trunca
 FIXABLE_VIDEOS = ["ok_portrait_audio.mp4", "ok_landscape.mp4", "ok.mov", "dur_3.00s.mp4", "dur_10.0s.mp4",
                   "dur_10.2s.mp4", "dur_30.0s.mp4", "dur_30.2s.mp4", "side_339.mp4", "side_340.mp4", "side_3850.mp4",
                   "side_3851.mp4", "size_100000000.mp4", "size_100000001.mp4", "rotated_phone.mp4", "vfr.mp4",
-                  "hevc.mp4", "refused.webm", "refused.mkv"]
+                  "hevc.mp4", "refused.webm", "refused.mkv", "cover_art_12s.mp4", "cover_art.mkv"]
 REFUSED_VIDEOS = {"dur_2.99s.mp4": "--extend", "audio_only.mp4": "no video stream", "empty.mp4": "empty",
                   "not_a_video.mp4": "not a video", "png_named.mp4": "not a video", "truncated_50.mp4": "truncated",
                   "truncated_moov_lost.mp4": "cannot be read"}
@@ -96,6 +96,20 @@ def test_remux_copies_streams(fx, tmp_path):
     assert [s.action for s in p.items[0].steps] == ["remux"]
     assert "copy" in p.items[0].ffmpeg_args
     assert result.ok
+
+
+@pytest.mark.parametrize("name, action", [("cover_art_12s.mp4", "transcode"), ("cover_art.mkv", "remux")])
+def test_cover_picture_is_left_behind_and_the_clip_kept(fx, tmp_path, name, action):
+    """The cover (1280x720, larger than the 640x360 clip) is a video stream too: ffmpeg's "0:v"
+    took it as well and encoding it failed; the clip's own stream is named now."""
+    import av
+
+    p, result = prepare(tmp_path, video=fx / "video" / name, orientation="image")
+    assert action in [s.action for s in p.items[0].steps] and result.ok
+    with av.open(p.items[0].output) as container:
+        kept = [(s.type, s.codec_context.name, s.codec_context.width if s.type == "video" else None)
+                for s in container.streams]
+    assert kept == [("video", "h264", 640), ("audio", "aac", None)]
 
 
 def test_rotation_is_applied_so_output_size_is_what_was_checked(fx, tmp_path):

@@ -46,6 +46,9 @@ class VideoFacts:
     # Damage found while probing; the size and duration above may still be right.
     truncated: str | None = None
     decode_problem: str | None = None
+    # The video stream's index in the container: not always 0, and a cover picture is a video
+    # stream too, so tools that hand the file to ffmpeg name this one.
+    stream_index: int = 0
 
     @property
     def quarter_turn(self) -> bool:
@@ -199,6 +202,7 @@ def _probe_open(av, container, file_size: int) -> tuple[VideoFacts, int]:
         frame_rate=float(rate) if rate else None,
         frame_count=stream.frames or None,
         audio=audio,
+        stream_index=stream.index,
     )
     media_end = max(_media_end(s) for s in container.streams if s.type in ("video", "audio"))
     if media_end > file_size:
