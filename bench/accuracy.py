@@ -199,7 +199,6 @@ def main() -> None:
 def evaluate(entries: list[dict], use_sd: bool, skip: bool) -> str:
     """Runs every entry, prints a line per finding, returns the totals as text."""
     from preflight import analysis
-    from preflight.analysis.load import load_image_rgb
     from preflight.checks.content import camera_class
     from preflight.probe import probe_file
 
@@ -226,7 +225,7 @@ def evaluate(entries: list[dict], use_sd: bool, skip: bool) -> str:
             if e["name"].endswith(".heic"):
                 continue
             with native_stderr_captured():
-                content = analysis.analyse_image(load_image_rgb(e["path"], analysis.IMAGE_MAX_SIDE))
+                content = analysis.analyse_image_file(e["path"])
             label = e["people"]
             verdict = tally("people", category(content.people) in people_categories(label), name,
                             f"{content.people} vs {label}")

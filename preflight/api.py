@@ -97,12 +97,11 @@ def _analyse(facts: FileFacts, role: str, profile: Profile, progress) -> tuple[o
     if role == "image" and facts.image.width * facts.image.height > DECODE_MAX_PIXELS:
         return None, f"skipped: the image is above the {DECODE_MAX_PIXELS / 1e6:.0f} MP decode bound"
     from . import analysis  # deferred: loads OpenCV and mediapipe
-    from .analysis.load import load_image_rgb
     from .analysis.models import native_stderr_captured
 
     with native_stderr_captured():
         if role == "image":
-            return analysis.analyse_image(load_image_rgb(facts.path, analysis.IMAGE_MAX_SIDE)), None
+            return analysis.analyse_image_file(facts.path), None
         thresholds = profile.value("content.camera_motion")
         report_progress = (lambda done, total: progress(facts.path, done, total)) if progress else None
         readings = facts.video.durations()

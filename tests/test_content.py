@@ -180,10 +180,12 @@ def test_faces_count_only_where_both_face_detectors_agree(people):
 
 
 @pytest.mark.corpus
-def test_seated_spectators_are_counted_by_their_faces(corpus):
-    """A man lying on a mat in front of the stands: the body detectors see him alone, the
-    spectators' faces give them away."""
-    found = check(image=corpus["mmpose__posetrack18_003418_000000.jpg"]["path"]).get("image.person")
+@pytest.mark.parametrize("name", ["mmpose__posetrack18_003418_000000.jpg", "mmpose__posetrack18_009473_000000.jpg"])
+def test_seated_spectators_are_counted_by_their_faces(corpus, name):
+    """A man lying on a mat in front of the stands, a couple dancing before seated spectators:
+    the body detectors see one person, the spectators' faces give them away (in the ballroom
+    only when BlazeFace sees them at the picture's own 1920 px)."""
+    found = check(image=corpus[name]["path"]).get("image.person")
     assert found.status is F and found.measured >= 2
 
 

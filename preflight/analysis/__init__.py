@@ -20,6 +20,9 @@ from .spans import consecutive_runs, rounded
 
 # Images are analysed at this size: enough for small people in tiles, cheap for the models.
 IMAGE_MAX_SIDE = 1280
+# Faces found at that size are confirmed on crops of the picture up to this size: a small face
+# needs the pixels, and a crop costs nothing more for being sharp.
+FACE_DETAIL_MAX_SIDE = 2 * IMAGE_MAX_SIDE
 # The person detector alone mistakes some patterns and animals for people; in a video, someone
 # counts only if the pose model also finds a body in at least this share of its samples.
 POSE_CONFIRMS_SHARE = 0.1
@@ -60,11 +63,23 @@ class VideoContent:
     camera_series: list[tuple[float, float | None]] = field(default_factory=list)
 
 
-def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings()) -> ImageContent:
-    """People, body visibility, posture and size in one upright RGB picture."""
+def analyse_image_file(path: str, settings: BodySettings = BodySettings()) -> ImageContent:
+    """``analyse_image`` of the picture in ``path``, turned as its EXIF says."""
+    from .load import load_image_rgb
+
+    rgb = load_image_rgb(path, IMAGE_MAX_SIDE)
+    detail = load_image_rgb(path, FACE_DETAIL_MAX_SIDE) if max(rgb.shape[:2]) >= IMAGE_MAX_SIDE else None
+    return analyse_image(rgb, settings, detail=detail)
+
+
+def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings(),
+                  detail: np.ndarray | None = None) -> ImageContent:
+    """People, body visibility, posture and size in one upright RGB picture (``detail``: the
+    same picture larger, when it was shrunk to ``rgb``)."""
     detector, faces = PersonDetector(), FaceCounter()
     try:
-        people = count_people(detector, PedestrianDetector(max_side=IMAGE_MAX_SIDE), rgb, levels=2, faces=faces)
+        people = count_people(detector, PedestrianDetector(max_side=IMAGE_MAX_SIDE), rgb, levels=2,
+                              faces=faces, detail=detail)
     finally:
         detector.close()
         faces.close()
