@@ -342,6 +342,8 @@ class FaceCounter:
         cx, cy = x + w / 2, y + h / 2
         x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
         crop = rgb[y0:int(min(height, cy + half)), x0:int(min(width, cx + half))]
+        if crop.size == 0:
+            return False
         side = max(crop.shape[:2])
         square = np.zeros((side, side, 3), np.uint8)  # padded, not stretched, at the picture's edge
         square[:crop.shape[0], :crop.shape[1]] = crop
