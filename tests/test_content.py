@@ -149,14 +149,18 @@ def test_street_full_of_pedestrians_counts_several(corpus):
     assert found.status is F and found.measured["most_at_once"] >= 2
 
 
-def test_pedestrian_detector_survives_pictures_smaller_than_its_window():
-    """OpenCV's HOG crashed the process on an 80x112 frame (a corpus FLV)."""
+def test_detectors_survive_pictures_smaller_than_their_windows():
+    """OpenCV's HOG crashed the process on an 80x112 frame (a corpus FLV); the face cascades'
+    window is 20 px."""
+    from preflight.analysis.models import FaceCounter, PedestrianDetector
 
-    from preflight.analysis.models import PedestrianDetector
-
-    detector = PedestrianDetector()
-    for height, width in ((80, 112), (143, 79), (1, 1)):
-        assert detector.detect(np.full((height, width, 3), 128, np.uint8)) == []
+    pedestrians, faces = PedestrianDetector(), FaceCounter()
+    try:
+        for height, width in ((80, 112), (143, 79), (19, 300), (1, 1)):
+            grey = np.full((height, width, 3), 128, np.uint8)
+            assert pedestrians.detect(grey) == [] and faces.detect(grey) == []
+    finally:
+        faces.close()
 
 
 def test_faces_count_only_where_both_face_detectors_agree(people):
