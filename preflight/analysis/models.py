@@ -288,9 +288,9 @@ class FaceCounter:
 
     Either alone is not enough: the cascades see a second face in single-person photos (a neck,
     a pattern) and BlazeFace run over a whole picture in tiles found 2-4 faces on single-person
-    pictures, but none of those survived the other's look on the corpus. Seated spectators, whose bodies
-    the BlazePose and HOG detectors do not see, are found here by their faces. Too slow for
-    every sample of a video (0.1-1 s a 1280 px picture here), so images only."""
+    pictures, but none of those survived the other's look on the corpus. Seated spectators,
+    whose bodies the BlazePose and HOG detectors do not see, are found here by their faces.
+    Too slow for every sample of a video (0.1-1 s a 1280 px picture here), so images only."""
 
     CASCADES = ("haarcascade_frontalface_alt2.xml", "haarcascade_profileface.xml")
     MIN_FACE = 20  # px: the cascades' own window

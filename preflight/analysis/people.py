@@ -11,10 +11,10 @@ def count_people(detector: PersonDetector, pedestrians: PedestrianDetector, rgb:
                  faces: FaceCounter | None = None, detail: np.ndarray | None = None) -> int:
     """People in one picture: the largest of the BlazePose detector's count (with tiles), OpenCV's
     HOG count and, when ``faces`` is given, the faces two face detectors agree on (``detail``: the
-    picture larger, for the face crops). The largest,
-    not a union of their finds: each sees people the others miss (BlazePose close people, HOG
-    small standing ones, faces seated ones), and telling whether finds of two detectors are
-    the same person failed on upper-body pictures, where one astronaut counted twice."""
+    picture larger, for the face crops). The largest, not a union of their finds: each sees
+    people the others miss (BlazePose close people, HOG small standing ones, faces seated ones),
+    and telling whether finds of two detectors are the same person failed on upper-body
+    pictures, where one astronaut counted twice."""
     counts = [len(detector.detect(rgb, levels=levels)), len(pedestrians.detect(rgb))]
     if faces is not None:
         counts.append(len(faces.detect(rgb, detail)))
