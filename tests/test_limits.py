@@ -107,6 +107,16 @@ def test_rotation_metadata_is_applied_to_video_size(fx):
     assert abs(dims.measured["rotation"]) == 90
 
 
+@pytest.mark.parametrize("name, seconds", [("cover_art_12s.mp4", 12.0), ("cover_art.mkv", 3.5)])
+def test_cover_picture_is_not_taken_for_the_clip(fx, name, seconds):
+    """The 1280x720 cover is a video stream too (MP4) or read back as one (Matroska attachment)."""
+    report = check(video=fx / "video" / name, orientation="video", metadata_only=True)
+    dims = report.get("video.dimensions").measured
+    assert (dims["width"], dims["height"]) == (640, 360)
+    assert report.get("video.duration").measured["seconds"] == pytest.approx(seconds, abs=0.05)
+    assert report.get("video.codec").measured["codec"] == "h264"
+
+
 def test_audio_warning_follows_keep_sound(fx):
     silent = fx / "video" / "ok_landscape.mp4"
     assert check(video=silent, metadata_only=True).get("video.audio").status is W  # keep_sound defaults to on
