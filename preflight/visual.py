@@ -49,7 +49,7 @@ def _video_frames(path: str, rotation: int, duration: float, estimator) -> list[
     import numpy as np
 
     from .analysis.frames import _upright
-    from .analysis.packets import video_stream
+    from .probe.video import video_stream
 
     frames = []
     times = [duration * (i + 0.5) / FRAMES_PER_VIDEO for i in range(FRAMES_PER_VIDEO)]

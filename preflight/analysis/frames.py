@@ -28,7 +28,8 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from .packets import read_index, video_stream
+from ..probe.video import video_stream
+from .packets import read_index
 
 
 class Analyser(Protocol):

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..probe.video import video_stream
+
 
 @dataclass
 class Gop:
@@ -109,13 +111,6 @@ class PacketIndex:
         return spikes
 
 
-def video_stream(container):
-    """The clip's video stream: the first one that is not a cover picture."""
-    import av
-
-    return next(s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic))
-
-
 def read_index(path: str) -> PacketIndex | None:
     """The packet index of the first video stream; None when the container gives no usable
     timestamps (decoding then runs through every frame)."""
@@ -123,6 +118,8 @@ def read_index(path: str) -> PacketIndex | None:
 
     with av.open(path, metadata_errors="ignore") as container:
         stream = video_stream(container)
+        if stream is None:
+            return None
         rows = []
         for packet in container.demux(stream):
             if packet.size == 0 or packet.is_discard:

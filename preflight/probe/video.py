@@ -148,7 +148,7 @@ def probe_video(path: str, file_size: int) -> VideoFacts:
         raise VideoProbeError(_error_text(exc)) from None
     with container:
         try:
-            facts, stream_index = _probe_open(av, container, file_size)
+            facts, stream_index = _probe_open(container, file_size)
         except VideoProbeError:
             raise
         except Exception as exc:  # damaged headers reach corners of PyAV that raise anything
@@ -161,12 +161,17 @@ def probe_video(path: str, file_size: int) -> VideoFacts:
     return facts
 
 
-def _probe_open(av, container, file_size: int) -> tuple[VideoFacts, int]:
+def video_stream(container):
+    """The clip's video stream: the first one that is not a cover picture (None if none is)."""
+    import av
+
+    return next((s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)),
+                None)
+
+
+def _probe_open(container, file_size: int) -> tuple[VideoFacts, int]:
     """Everything the probe reads from an opened container."""
-    streams = [
-        s for s in container.streams.video
-        if not (s.disposition & av.stream.Disposition.attached_pic)
-    ]
+    stream = video_stream(container)
     audio = [
         AudioStream(
             codec=s.codec_context.name,
@@ -177,11 +182,10 @@ def _probe_open(av, container, file_size: int) -> tuple[VideoFacts, int]:
         for s in container.streams.audio
         if s.codec_context is not None  # an unknown audio codec says nothing about the video
     ]
-    if not streams:
+    if stream is None:
         if audio:
             raise VideoProbeError(f"the file holds no video stream, only audio ({', '.join(a.codec for a in audio)})")
         raise VideoProbeError("the file holds no video stream")
-    stream = streams[0]
     ctx = stream.codec_context
     if ctx is None:
         raise VideoProbeError("the video stream's codec is not one FFmpeg knows (a damaged or exotic header)")
