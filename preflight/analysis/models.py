@@ -267,11 +267,7 @@ class PedestrianDetector:
         found = sorted(((float(w), tuple(float(v) / scale for v in r))
                         for r, w in zip(rects, np.asarray(weights).ravel()) if w >= self.MIN_WEIGHT), reverse=True)
         # Its own grouping leaves nested boxes on one person (two on one spectator, seen here).
-        kept: list[tuple[float, float, float, float]] = []
-        for _, box in found:
-            if all(_overlap(box, k) <= 0.5 for k in kept):
-                kept.append(box)
-        return kept
+        return _distinct([box for _, box in found], max_overlap=0.5)
 
 
 def _overlap(a, b) -> float:
@@ -279,6 +275,16 @@ def _overlap(a, b) -> float:
     ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
     return ix * iy / max(min(a[2] * a[3], b[2] * b[3]), 1e-9)
+
+
+def _distinct(boxes, max_overlap: float) -> list[tuple[float, float, float, float]]:
+    """``boxes`` (x, y, w, h) in order of preference, without those that overlap a kept one by
+    more than ``max_overlap`` of the smaller box: one box per thing found."""
+    kept: list[tuple[float, float, float, float]] = []
+    for box in boxes:
+        if all(_overlap(box, k) <= max_overlap for k in kept):
+            kept.append(box)
+    return kept
 
 
 class FaceCounter:
@@ -326,11 +332,7 @@ class FaceCounter:
                 for x, y, w, h in cascade.detectMultiScale(picture, minSize=(self.MIN_FACE, self.MIN_FACE)):
                     boxes.append((float(width - x - w if flipped else x), float(y), float(w), float(h)))
             del cascade
-        kept: list[tuple[float, float, float, float]] = []
-        for box in sorted(boxes, key=lambda b: -b[2]):
-            if all(_overlap(box, k) <= 0.3 for k in kept):
-                kept.append(box)
-        return kept
+        return _distinct(sorted(boxes, key=lambda b: -b[2]), max_overlap=0.3)
 
     def _confirmed(self, rgb: np.ndarray, box: tuple[float, float, float, float]) -> bool:
         """Whether BlazeFace finds a face in a crop of ``rgb`` around ``box`` (pixels of ``rgb``)."""
