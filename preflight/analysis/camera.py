@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .spans import consecutive_runs, rounded
+from .spans import MAX_PAIR_STEPS, consecutive_runs, rounded
 
 
 class CameraMotion:
@@ -25,7 +25,7 @@ class CameraMotion:
         self.min_points = min_points
         self.samples: list[tuple[float, float | None]] = []  # t, motion (share of frame per second)
         self.starts: list[float] = []  # time of the earlier frame of each sample's pair
-        self.max_pair_seconds = 2.5 * interval
+        self.max_pair_seconds = MAX_PAIR_STEPS * interval
         self._previous: tuple[float, np.ndarray, tuple | None] | None = None
 
     def process(self, t: float, image: np.ndarray, shared: dict) -> None:
@@ -35,8 +35,7 @@ class CameraMotion:
         if self._previous is not None:
             t0, before, box0 = self._previous
             dt = t - t0
-            # Only frames close in time are compared: over a skipped stretch the view may have
-            # moved too far to track, and a shake would average out.
+            # Measured over a long stretch, a shake would also average out.
             if 0 < dt <= self.max_pair_seconds:
                 self.samples.append((t, self._motion(cv2, before, image, box0 or box, dt)))
                 self.starts.append(t0)

@@ -9,6 +9,7 @@ import numpy as np
 
 from .body import ANKLES, HIPS, SHOULDERS, WRISTS, BodySettings, body_box, body_class, posture, subject_area, torso_angle
 from .models import PoseEstimator
+from .spans import MAX_PAIR_STEPS
 
 
 @dataclass
@@ -28,7 +29,7 @@ class PoseTracker:
                  settings: BodySettings = BodySettings()):
         self.estimator = estimator
         self.interval = interval
-        self.max_pair_seconds = 2.5 * interval  # as the camera analyser's pairs
+        self.max_pair_seconds = MAX_PAIR_STEPS * interval
         self.max_side = max_side
         self.settings = settings
         self.samples: list[PoseSample] = []
@@ -53,8 +54,6 @@ class PoseTracker:
             if self._previous is not None and torso > 0:
                 t0, before, torso0 = self._previous
                 dt = t - t0
-                # Speed only between frames close in time: across a skipped stretch a limb may
-                # have gone and come back.
                 if 0 < dt <= self.max_pair_seconds:
                     moved = np.linalg.norm(relative - before, axis=1)
                     if not np.all(np.isnan(moved)):

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
+# Two samples are compared (a limb's speed, the camera's move) only when at most this many
+# sampling steps apart: one or two missing frames (a VFR gap) are bridged, but across a skipped
+# stretch a limb may have gone and come back, or the view moved too far to track.
+MAX_PAIR_STEPS = 2.5
+
 
 def consecutive_runs(samples: Iterable[tuple[float, float, bool]]) -> list[list[float]]:
     """[start, end] of each run of consecutive samples that are on, a sample covering its own
