@@ -1,4 +1,4 @@
-"""Full default preflight of a 30 s 1080p30 phone-like clip beside plain decoding and PySceneDetect.
+"""Full default preflight of 30 s 1080p30 clips (and a 2160p one) beside plain decoding and PySceneDetect.
 
     python bench/speed.py
 
@@ -12,6 +12,9 @@ scikit-image's bundled photo drifting over ffmpeg's busy test pattern, encoded t
 - with x264's defaults: keyframes up to 250 frames (8 s) apart and B-frames. Preflight has to
   decode every frame of such a stream to sample inside its GOPs.
 
+and a third clip, 12 s of the same at 2160x3840 and 40 Mbit/s like a phone, for memory: decoded
+frames, and so the decoder's memory, grow with the picture (the API takes sides up to 3850 px).
+
 Printed for each, all measured in this run on this machine: wall time of
 `preflight --video clip` (start-up and model loading included), of `ffmpeg -i clip -f null -`,
 and of `scenedetect -i clip detect-content`; their ratios; and the peak resident memory of each
@@ -24,6 +27,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,23 +50,50 @@ _MEASURE = (
 PHONE_GOP = ["-g", "30", "-keyint_min", "30", "-sc_threshold", "0", "-bf", "0"]
 
 
-def make_clip(phone: bool) -> Path:
-    clip = OUT / ("person_30s_1080p30_phone.mp4" if phone else "person_30s_1080p30.mp4")
+@dataclass(frozen=True)
+class Clip:
+    name: str
+    width: int
+    height: int
+    seconds: int
+    bitrate: str
+    phone: bool  # a keyframe each second and no B-frames; else x264's defaults
+
+    @property
+    def encoding(self) -> str:
+        return "keyframe each second, no B-frames (phone)" if self.phone else "x264 defaults (long GOPs, B-frames)"
+
+
+CLIPS = (
+    Clip("person_30s_1080p30_phone.mp4", 1080, 1920, 30, "12M", phone=True),
+    Clip("person_30s_1080p30.mp4", 1080, 1920, 30, "12M", phone=False),
+    # The largest frames phones record, for memory: decoded frames grow with the picture.
+    Clip("person_12s_2160p30_phone.mp4", 2160, 3840, 12, "40M", phone=True),
+)
+
+
+def make_clip(spec: Clip) -> Path:
+    clip = OUT / spec.name
     if clip.exists():
         return clip
     import skimage
 
     OUT.mkdir(parents=True, exist_ok=True)
     person = Path(skimage.__file__).parent / "data" / "astronaut.png"
+    k = spec.width / 1080  # the 1080-wide layout, scaled
+    overlay = (f"[1:v]scale={round(900 * k)}:{round(900 * k)}[p];"
+               f"[0:v][p]overlay=x='{round(90 * k)}+{round(60 * k)}*sin(t)':y='{round(500 * k)}+{round(40 * k)}*sin(1.3*t)'"
+               ":shortest=1[v]")
     command = [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-        "-f", "lavfi", "-i", "testsrc2=size=1080x1920:rate=30:duration=30",
+        "-f", "lavfi", "-i", f"testsrc2=size={spec.width}x{spec.height}:rate=30:duration={spec.seconds}",
         "-loop", "1", "-i", str(person),
-        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=30",
-        "-filter_complex", "[1:v]scale=900:900[p];[0:v][p]overlay=x='90+60*sin(t)':y='500+40*sin(1.3*t)':shortest=1[v]",
-        "-map", "[v]", "-map", "2:a", "-c:v", "libx264", "-preset", "veryfast", *(PHONE_GOP if phone else []),
-        "-b:v", "12M", "-maxrate", "12M",
-        "-bufsize", "24M", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={spec.seconds}",
+        "-filter_complex", overlay,
+        "-map", "[v]", "-map", "2:a", "-c:v", "libx264", "-preset", "veryfast", *(PHONE_GOP if spec.phone else []),
+        "-b:v", spec.bitrate, "-maxrate", spec.bitrate,
+        "-bufsize", f"{2 * int(spec.bitrate[:-1])}M", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k",
+        "-movflags", "+faststart",
     ]
     with atomic_output(clip) as tmp:
         subprocess.run([*command, str(tmp)], check=True)
@@ -79,15 +110,14 @@ def measure(cmd: list[str]) -> tuple[float, float, int]:
 
 
 def main() -> None:
-    for phone in (True, False):
-        encoding = "keyframe each second, no B-frames (phone)" if phone else "x264 defaults (long GOPs, B-frames)"
-        bench(make_clip(phone), encoding)
+    for spec in CLIPS:
+        bench(make_clip(spec), spec)
 
 
-def bench(clip: Path, encoding: str) -> None:
+def bench(clip: Path, spec: Clip) -> None:
     size_mb = clip.stat().st_size / 1e6
-    print(f"\nclip: {clip.name}, {size_mb:.1f} MB ({size_mb * 8 / 30:.1f} Mbit/s), 30 s, 1080x1920 at 30 fps, "
-          f"{encoding}; {os.cpu_count()} cores")
+    print(f"\nclip: {clip.name}, {size_mb:.1f} MB ({size_mb * 8 / spec.seconds:.1f} Mbit/s), {spec.seconds} s, "
+          f"{spec.width}x{spec.height} at 30 fps, {spec.encoding}; {os.cpu_count()} cores")
     runs = {
         "ffmpeg -i clip -f null -": [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(clip), "-f", "null", "-"],
         "preflight --video clip (full analysis)": [str(BIN / "preflight"), "--video", str(clip), "--orientation",

@@ -123,3 +123,15 @@ def test_one_oversized_frame_is_a_spike_a_rhythm_of_them_is_not():
     # Big frames every 0.24 s (the keyframes of a source re-encoded with longer GOPs): no shots.
     rhythm = [20_000 if i % 30 == 0 else 9_000 if i % 7 == 0 else 800 for i in range(300)]
     assert _index_of(rhythm).size_spikes() == []
+
+
+def test_decoder_threads_follow_the_cores_within_the_frame_memory_budget():
+    from preflight.analysis.frames import DECODER_THREAD_MEMORY, FRAMES_PER_THREAD, decoder_threads
+
+    assert decoder_threads(640, 360, cores=4) == 4  # small frames: a thread per core
+    assert decoder_threads(1920, 1080, cores=16) == 2  # not 17, FFmpeg's own choice there
+    assert decoder_threads(3840, 2160, cores=16) == 1  # never none
+    assert decoder_threads(1920, 1080, bits=10, cores=16) == 1  # 16-bit samples: twice the bytes
+    for width, height in ((1280, 720), (1920, 1080), (2560, 1440)):
+        threads = decoder_threads(width, height, cores=64)
+        assert threads * FRAMES_PER_THREAD * width * height * 3 // 2 <= DECODER_THREAD_MEMORY
