@@ -126,12 +126,19 @@ def test_one_oversized_frame_is_a_spike_a_rhythm_of_them_is_not():
 
 
 def test_decoder_threads_follow_the_cores_within_the_frame_memory_budget():
-    from preflight.analysis.frames import DECODER_THREAD_MEMORY, FRAMES_PER_THREAD, decoder_threads
+    import av
 
-    assert decoder_threads(640, 360, cores=4) == 4  # small frames: a thread per core
-    assert decoder_threads(1920, 1080, cores=16) == 2  # not 17, FFmpeg's own choice there
-    assert decoder_threads(3840, 2160, cores=16) == 1  # never none
-    assert decoder_threads(1920, 1080, bits=10, cores=16) == 1  # 16-bit samples: twice the bytes
+    from preflight.analysis.frames import DECODER_THREAD_MEMORY, FRAMES_PER_THREAD, decoder_threads, frame_bytes
+
+    def threads(pixel_format: str, width: int, height: int, cores: int) -> int:
+        return decoder_threads(frame_bytes(av.VideoFormat(pixel_format, width, height)), cores=cores)
+
+    assert threads("yuv420p", 640, 360, cores=4) == 4  # small frames: a thread per core
+    assert threads("yuv420p", 1920, 1080, cores=16) == 2  # not 17, FFmpeg's own choice there
+    assert threads("yuv420p", 3840, 2160, cores=16) == 1  # never none
+    assert threads("yuv420p10le", 1920, 1080, cores=16) == 1  # two bytes a sample
+    assert threads("yuv444p", 1920, 1080, cores=16) == 1  # chroma at full size
+    assert decoder_threads(frame_bytes(None), cores=3) == 3  # size unknown: the cores decide
     for width, height in ((1280, 720), (1920, 1080), (2560, 1440)):
-        threads = decoder_threads(width, height, cores=64)
-        assert threads * FRAMES_PER_THREAD * width * height * 3 // 2 <= DECODER_THREAD_MEMORY
+        used = threads("yuv420p", width, height, cores=64) * FRAMES_PER_THREAD * width * height * 3 // 2
+        assert used <= DECODER_THREAD_MEMORY

@@ -21,6 +21,7 @@ the main thread goes on decoding: model inference releases the interpreter, so t
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -99,23 +100,24 @@ DECODER_THREAD_MEMORY = 32 * 2**20
 FRAMES_PER_THREAD = 4
 
 
-def decoder_threads(width: int, height: int, bits: int = 8, cores: int | None = None) -> int:
-    """Frame threads for decoding a ``width`` x ``height`` 4:2:0 stream: as many as there are
-    cores, within DECODER_THREAD_MEMORY; at least one."""
-    import os
-
-    frame_bytes = width * height * 3 // 2 * (2 if bits > 8 else 1)
-    fits = DECODER_THREAD_MEMORY // max(1, FRAMES_PER_THREAD * frame_bytes)
+def decoder_threads(bytes_per_frame: int, cores: int | None = None) -> int:
+    """Frame threads for decoding frames of ``bytes_per_frame`` each: one per core, within
+    DECODER_THREAD_MEMORY, and at least one."""
+    fits = DECODER_THREAD_MEMORY // max(1, FRAMES_PER_THREAD * bytes_per_frame)
     return max(1, min(cores or os.cpu_count() or 1, fits))
 
 
-def _thread(stream) -> None:
-    """Let FFmpeg decode ``stream`` on as many threads as ``decoder_threads`` allows."""
-    codec = stream.codec_context
-    fmt = codec.format
-    bits = max((c.bits for c in fmt.components), default=8) if fmt is not None else 8
-    stream.thread_type = "AUTO"
-    codec.thread_count = decoder_threads(codec.width, codec.height, bits)
+def frame_bytes(fmt) -> int:
+    """Bytes of one decoded frame in ``fmt`` (a PyAV VideoFormat, which carries the frame's
+    size): every plane, at one byte a sample or two above 8 bits. 0 when the format is unknown."""
+    if fmt is None:
+        return 0
+    return sum(c.width * c.height * (2 if c.bits > 8 else 1) for c in fmt.components)
+
+
+def _set_decoder_threads(stream) -> None:
+    stream.thread_type = "AUTO"  # frame and slice threads
+    stream.codec_context.thread_count = decoder_threads(frame_bytes(stream.codec_context.format))
 
 
 class _Worker:
@@ -312,7 +314,7 @@ def _main_pass(path, analysers, rotation, progress, stats, next_due, workers, in
     every_frame = [a for a in analysers if not a.interval]
     with av.open(path, metadata_errors="ignore") as container:
         stream = video_stream(container)
-        _thread(stream)
+        _set_decoder_threads(stream)
         tb = stream.time_base
         total = index.duration if index is not None else (
             float(stream.duration * tb) if stream.duration else
@@ -390,7 +392,7 @@ def _refill(path, analysers, rotation, stats, index, burst) -> None:
         return
     with av.open(path, metadata_errors="ignore") as container:
         stream = video_stream(container)
-        _thread(stream)
+        _set_decoder_threads(stream)
         tb = stream.time_base
         for first, last in stretches:
             begin, end = index.gops[first].start, index.gops[last].end
