@@ -92,19 +92,28 @@ def _scaled_size(width: int, height: int, max_side: int) -> tuple[int, int]:
 # Frames waiting for the worker at most: bounds memory if the models fall behind the decoder.
 _QUEUE_FRAMES = 4
 
-# Memory the decoder's frame threads may hold. Each thread keeps about FRAMES_PER_THREAD frames
-# of its own (measured on H.264: 12-14 MB a thread at 1080p, 47-49 MB at 2160p). FFmpeg's
-# default, a thread per core plus one, took a 1080p preflight from 375 MB (one thread) to 478 MB
-# at 16 threads and a 2160p one to 504 MB at three: the peak would grow with the machine.
+# Memory the decoder's frame threads may hold. Each of the first threads keeps about
+# FRAMES_PER_THREAD frames of its own (measured on H.264: 13-16 MB a thread at 1080p, 47-49 MB
+# at 2160p; about 6 MB for each thread beyond four at 1080p). FFmpeg's default, a thread per core
+# plus one, took a 1080p preflight from 375 MB (one thread) to 478 MB at 16 threads and a 2160p
+# one to 504 MB at three: the peak would grow with the machine.
 DECODER_THREAD_MEMORY = 32 * 2**20
 FRAMES_PER_THREAD = 4
+
+
+def _cores() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def decoder_threads(bytes_per_frame: int, cores: int | None = None) -> int:
     """Frame threads for decoding frames of ``bytes_per_frame`` each: one per core, within
     DECODER_THREAD_MEMORY, and at least one."""
     fits = DECODER_THREAD_MEMORY // max(1, FRAMES_PER_THREAD * bytes_per_frame)
-    return max(1, min(cores or os.cpu_count() or 1, fits))
+    return max(1, min(cores or _cores(), fits))
 
 
 def frame_bytes(fmt) -> int:
