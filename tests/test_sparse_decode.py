@@ -134,7 +134,7 @@ def test_decoder_threads_follow_the_cores_within_the_frame_memory_budget():
         return decoder_threads(frame_bytes(av.VideoFormat(pixel_format, width, height)), cores=cores)
 
     assert threads("yuv420p", 640, 360, cores=4) == 4  # small frames: a thread per core
-    assert threads("yuv420p", 1920, 1080, cores=16) == 2  # not 17, FFmpeg's own choice there
+    assert threads("yuv420p", 1920, 1080, cores=16) == 2  # not 16, FFmpeg's own choice there
     assert threads("yuv420p", 3840, 2160, cores=16) == 1  # never none
     assert threads("yuv420p10le", 1920, 1080, cores=16) == 1  # two bytes a sample
     assert threads("yuv444p", 1920, 1080, cores=16) == 1  # chroma at full size
