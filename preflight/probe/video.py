@@ -148,14 +148,14 @@ def probe_video(path: str, file_size: int) -> VideoFacts:
         raise VideoProbeError(_error_text(exc)) from None
     with container:
         try:
-            facts, stream_index = _probe_open(container, file_size)
+            facts = _probe_open(container, file_size)
         except VideoProbeError:
             raise
         except Exception as exc:  # damaged headers reach corners of PyAV that raise anything
             raise VideoProbeError(f"the container's headers cannot be read ({type(exc).__name__}: {exc})") from None
     if facts.duration is None and facts.container_duration is None:
         try:
-            facts.duration = _scan_duration(path, stream_index)
+            facts.duration = _scan_duration(path, facts.stream_index)
         except Exception:  # the stream was readable enough to decode a frame; keep what we have
             pass
     return facts
@@ -169,7 +169,7 @@ def video_stream(container):
                 None)
 
 
-def _probe_open(container, file_size: int) -> tuple[VideoFacts, int]:
+def _probe_open(container, file_size: int) -> VideoFacts:
     """Everything the probe reads from an opened container."""
     stream = video_stream(container)
     audio = [
@@ -217,4 +217,4 @@ def _probe_open(container, file_size: int) -> tuple[VideoFacts, int]:
     frame, facts.decode_problem = _first_frame(container, stream)
     if frame is not None:
         facts.rotation = int(round(frame.rotation or 0))
-    return facts, stream.index
+    return facts
