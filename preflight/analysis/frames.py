@@ -31,6 +31,7 @@ import numpy as np
 
 from ..probe.video import video_stream
 from .packets import read_index
+from .spans import merge_overlapping
 
 
 class Analyser(Protocol):
@@ -387,16 +388,11 @@ def _refill(path, analysers, rotation, stats, index, burst) -> None:
 
     wanting = [a for a in analysers if hasattr(a, "spans_to_fill")]
     early, spikes = index.early_keyframes(), index.size_spikes()
-    asked = sorted((index.gop_at(start), index.gop_at(end))
-                   for a in wanting for start, end in a.spans_to_fill(early, spikes))
-    stretches: list[list[int]] = []  # [first GOP, last GOP], merged
-    for first, last in asked:
-        if not any(g in burst for g in range(first, last + 1)):
-            continue  # decoded in full in the main pass already
-        if stretches and first <= stretches[-1][1] + 1:
-            stretches[-1][1] = max(stretches[-1][1], last)
-        else:
-            stretches.append([first, last])
+    asked = [(index.gop_at(start), index.gop_at(end))
+             for a in wanting for start, end in a.spans_to_fill(early, spikes)]
+    # [first GOP, last GOP], merged; GOPs not skipped were decoded in full in the main pass.
+    stretches = merge_overlapping(((first, last) for first, last in asked
+                                   if any(g in burst for g in range(first, last + 1))), joined_within=1)
     if not stretches:
         return
     with av.open(path, metadata_errors="ignore") as container:

@@ -30,11 +30,12 @@ def rounded(spans: Iterable[list[float]]) -> list[list[float]]:
     return [[round(a, 2), round(b, 2)] for a, b in spans]
 
 
-def merge_overlapping(spans: Iterable[list[float]]) -> list[list[float]]:
-    """The union of ``spans``, as sorted [start, end] spans that do not overlap."""
-    merged: list[list[float]] = []
+def merge_overlapping(spans: Iterable, joined_within: float = 0) -> list[list]:
+    """The union of ``spans``, as sorted [start, end] spans that do not overlap; spans whose
+    gap is at most ``joined_within`` are joined too (1 for runs of whole numbers that touch)."""
+    merged: list[list] = []
     for a, b in sorted(spans):
-        if merged and a <= merged[-1][1]:
+        if merged and a <= merged[-1][1] + joined_within:
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b])
