@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from accuracy import phone_gop  # noqa: E402 - this folder, where the script runs
 from preflight.atomic import atomic_output  # noqa: E402
 from preflight.ffmpeg_binary import ffmpeg_exe  # noqa: E402
 
@@ -45,9 +46,6 @@ _MEASURE = (
     "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
     "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)\n"
 )
-
-
-PHONE_GOP = ["-g", "30", "-keyint_min", "30", "-sc_threshold", "0", "-bf", "0"]
 
 
 @dataclass(frozen=True)
@@ -90,7 +88,7 @@ def make_clip(spec: Clip) -> Path:
         "-loop", "1", "-i", str(person),
         "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={spec.seconds}",
         "-filter_complex", overlay,
-        "-map", "[v]", "-map", "2:a", "-c:v", "libx264", "-preset", "veryfast", *(PHONE_GOP if spec.phone else []),
+        "-map", "[v]", "-map", "2:a", "-c:v", "libx264", "-preset", "veryfast", *(phone_gop(30) if spec.phone else []),
         "-b:v", spec.bitrate, "-maxrate", spec.bitrate,
         "-bufsize", f"{2 * int(spec.bitrate[:-1])}M", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k",
         "-movflags", "+faststart",
