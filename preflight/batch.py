@@ -45,11 +45,12 @@ def _is_url(value: str | None) -> bool:
     return bool(value) and value.lower().startswith(("http://", "https://"))
 
 
-def job_unit(path: str, defaults: Request, given: Request = Request()) -> Unit:
+def job_unit(path: str, defaults: Request, given: Request = Request(), *, allow_outside: bool = False) -> Unit:
     """A job file's unit. Each request field comes from ``given`` (the command line) if set there,
-    else from the job file, else from ``defaults`` (the configuration)."""
+    else from the job file, else from ``defaults`` (the configuration). ``allow_outside``: the
+    job's media may live outside its folder."""
     try:
-        job = load_job(path)
+        job = load_job(path, allow_outside=allow_outside)
     except JobError as exc:
         return Unit(name=path, request=defaults, job=path, error=str(exc))
     return Unit(name=path, request=given.filled_from(job.request, defaults), image=job.image, video=job.video,
@@ -74,7 +75,8 @@ def git_files(folder: Path | None = None) -> set[Path] | None:
     return {(root / name.decode()).resolve() for name in done.stdout.split(b"\0") if name}
 
 
-def jobs_using(media: str, stop: Path | None = None, known: set[Path] | None = None) -> list[str]:
+def jobs_using(media: str, stop: Path | None = None, known: set[Path] | None = None, *,
+               allow_outside: bool = False) -> list[str]:
     """Job files in the media file's folder or above (up to ``stop``) that name it; only those in
     ``known`` when it is given."""
     from .job import JOB_SUFFIX
@@ -88,7 +90,7 @@ def jobs_using(media: str, stop: Path | None = None, known: set[Path] | None = N
             if known is not None and candidate.resolve() not in known:
                 continue
             try:
-                job = load_job(candidate)
+                job = load_job(candidate, allow_outside=allow_outside)
             except JobError:
                 continue
             if any(v and not _is_url(v) and Path(v).resolve() == target for v in (job.image, job.video)):

@@ -123,9 +123,10 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
         named: list[str] = []
         known = batch.git_files() if with_jobs else None
         for f in files:
-            using = batch.jobs_using(f, known=known) if with_jobs and not is_job_file(f) else []
+            using = (batch.jobs_using(f, known=known, allow_outside=config.allow_media_outside_job)
+                     if with_jobs and not is_job_file(f) else [])
             named.extend(j for j in (using or [f]) if j not in named)
-        units = [batch.job_unit(f, defaults, given) if is_job_file(f)
+        units = [batch.job_unit(f, defaults, given, allow_outside=config.allow_media_outside_job) if is_job_file(f)
                  else batch.Unit(name=f, request=request, files=(f,)) for f in named]
     else:
         units = [batch.Unit(name=" + ".join(p for p in (image, video) if p), request=request, image=image,
@@ -180,12 +181,14 @@ def _progress_bar(enabled: bool):
 
 
 def load_job_option(path: str):
-    """The job file named by a command's ``--job``; a bad one is a usage error naming the problem."""
+    """The job file named by a command's ``--job``; a bad one is a usage error naming the problem.
+    Its media may leave its folder only when the configuration found from here allows it."""
+    from .config import ConfigError, load_config
     from .job import JobError, load_job
 
     try:
-        return load_job(path)
-    except JobError as exc:
+        return load_job(path, allow_outside=load_config().allow_media_outside_job)
+    except (JobError, ConfigError) as exc:
         raise click.UsageError(str(exc)) from None
 
 

@@ -11,6 +11,7 @@ The nearest file from the working directory upwards wins (``preflight.toml`` bef
     jobs = 4                               # parallel workers; default: the core count
     cache = true
     cache_dir = ".preflight-cache"         # default: the user's cache folder
+    allow_media_outside_job = false        # job files may name media outside their folder
 
     [tool.preflight.checks]                # per check id: "fail", "warn" or "off"
     "video.camera_motion" = "warn"
@@ -23,24 +24,26 @@ The nearest file from the working directory upwards wins (``preflight.toml`` bef
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .profile import DEFAULT_PROFILE, Limit, Profile, ProfileError, load_profile
 from .report import Report, Status
+from .textfile import TextFileError, read_toml
 
 SEVERITIES = ("fail", "warn", "off")
 # Never made to warn or switched off: a generation with a cut, no person or several people is
 # paid for and wasted (issue 3). Same list as the content checks' own.
 NEVER_RELAXED = {"image.person", "video.people", "video.cuts"}
-_KEYS = {"profile", "orientation", "quality", "metadata_only", "jobs", "cache", "cache_dir", "checks", "thresholds"}
+_KEYS = {"profile", "orientation", "quality", "metadata_only", "jobs", "cache", "cache_dir", "checks", "thresholds",
+         "allow_media_outside_job"}
 
 
 # bool is an int to Python: "jobs = true" is refused by the check below, not by isinstance.
 _TYPES: dict[str, type | tuple] = {"profile": str, "orientation": str, "quality": str, "metadata_only": bool,
-                                   "jobs": int, "cache": bool, "cache_dir": str, "checks": dict, "thresholds": dict}
+                                   "jobs": int, "cache": bool, "cache_dir": str, "checks": dict, "thresholds": dict,
+                                   "allow_media_outside_job": bool}
 
 
 class ConfigError(Exception):
@@ -59,6 +62,7 @@ class Config:
     cache_dir: str | None = None
     checks: dict[str, str] = field(default_factory=dict)
     thresholds: dict[str, Any] = field(default_factory=dict)
+    allow_media_outside_job: bool = False
 
     def load_profile(self, name: str | None = None) -> Profile:
         """The profile with this configuration's thresholds in place of the profile's values."""
@@ -114,9 +118,11 @@ def find_config(start: Path | None = None) -> Path | None:
 
 def _read(path: Path) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"{path}: not a readable TOML file ({exc})") from None
+        return read_toml(path)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such configuration file") from None
+    except TextFileError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def load_config(path: str | Path | None = None, *, search: bool = True) -> Config:
@@ -124,8 +130,6 @@ def load_config(path: str | Path | None = None, *, search: bool = True) -> Confi
     found = Path(path) if path else (find_config() if search else None)
     if found is None:
         return Config()
-    if not found.is_file():
-        raise ConfigError(f"{found}: no such configuration file")
     data = _read(found)
     table = data.get("tool", {}).get("preflight") if found.name == "pyproject.toml" else data.get("tool", {}).get(
         "preflight", data)
@@ -159,7 +163,8 @@ def load_config(path: str | Path | None = None, *, search: bool = True) -> Confi
     config = Config(path=str(found), profile=profile, orientation=table.get("orientation"),
                     quality=table.get("quality"), metadata_only=bool(table.get("metadata_only", False)), jobs=jobs,
                     cache=bool(table.get("cache", True)), cache_dir=cache_dir, checks=dict(checks),
-                    thresholds=dict(table.get("thresholds", {})))
+                    thresholds=dict(table.get("thresholds", {})),
+                    allow_media_outside_job=bool(table.get("allow_media_outside_job", False)))
     try:
         config.load_profile()  # unknown profile or threshold keys are found now, not mid-run
     except ProfileError as exc:

@@ -21,3 +21,13 @@ def ffmpeg_exe() -> str:
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def local_file(path) -> str:
+    """How FFmpeg (the executable, or PyAV) must be given a local file's name.
+
+    FFmpeg reads ``take1:final.mp4`` as protocol ``take1`` and ``pipe:0.mp4`` as standard input,
+    and a name starting with ``-`` as an option; ``file:`` and an absolute path mean the file,
+    whatever its name.
+    """
+    return "file:" + os.path.abspath(os.fspath(path))

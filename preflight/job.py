@@ -12,15 +12,19 @@
 
 The JSON Schema is ``preflight/schemas/job.schema.json``; this loader checks the same rules by
 hand so that reading a job needs no extra library, and a test keeps the two in step.
+
+Media paths must stay inside the job file's folder (after symlinks are followed): a job file in
+a repository should not make a gate read the machine's own files. A configuration may allow
+paths anywhere (``allow_media_outside_job = true``).
 """
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from .request import Request
+from .textfile import TextFileError, read_toml
 
 JOB_SUFFIX = ".job.toml"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "job.schema.json"
@@ -53,16 +57,15 @@ def _is_url(value: str) -> bool:
     return value.lower().startswith(("http://", "https://"))
 
 
-def load_job(path: str | Path) -> Job:
-    path = Path(path)
+def load_job(path: str | Path, *, allow_outside: bool = False) -> Job:
+    """The job in ``path``; ``allow_outside`` lets its media live outside the job's folder."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        path = Path(path)
+        data = read_toml(path)
     except FileNotFoundError:
         raise JobError(f"{path}: no such job file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise JobError(f"{path}: cannot be read ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise JobError(f"{path}: not valid TOML ({exc})") from None
+    except (TextFileError, ValueError) as exc:
+        raise JobError(str(exc)) from None
     unknown = sorted(set(data) - set(_FIELDS))
     if unknown:
         raise JobError(f"{path}: unknown field(s) {', '.join(unknown)} (known: {', '.join(_FIELDS)})")
@@ -81,7 +84,18 @@ def load_job(path: str | Path) -> Job:
         value = data.get(name)
         if value is None or _is_url(value):
             return value
-        return str((path.parent / value)) if not Path(value).is_absolute() else value
+        if not value or "\0" in value:
+            raise JobError(f"{path}: {name} {value!r} is not a usable file name (empty, or a NUL character in it)")
+        resolved = path.parent / value
+        if not allow_outside:
+            try:
+                folder, target = path.parent.resolve(), resolved.resolve()
+            except (OSError, RuntimeError):  # a symlink loop, on Python before 3.13
+                raise JobError(f"{path}: {name} {value!r} cannot be followed (a symbolic link loop)") from None
+            if Path(value).is_absolute() or folder not in (target, *target.parents):
+                raise JobError(f"{path}: {name} {value!r} is outside the job's folder; a job names media beside it "
+                               "or below it (a configuration may allow others: allow_media_outside_job = true)")
+        return str(resolved) if not Path(value).is_absolute() else value
 
     request = Request(orientation=data.get("orientation"), quality=data.get("quality"), prompt=data.get("prompt"),
                       keep_sound=data.get("keep_sound"), element_ids=tuple(data.get("element_ids", ())),

@@ -6,11 +6,12 @@ no number the tool judges by is written in code.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+from .textfile import TextFileError, read_toml
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 DEFAULT_PROFILE = "kling-v3-motion-control"
@@ -74,12 +75,12 @@ def load_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> Profile:
     if candidate.suffix != ".toml":
         candidate = PROFILE_DIR / f"{name_or_path}.toml"
     try:
-        data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+        data = read_toml(candidate)
     except FileNotFoundError:
         known = ", ".join(sorted(p.stem for p in PROFILE_DIR.glob("*.toml")))
         raise ProfileError(f"no profile {str(name_or_path)!r} (known: {known})") from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ProfileError(f"{candidate}: {exc}") from None
+    except (TextFileError, ValueError) as exc:
+        raise ProfileError(str(exc)) from None
     header = data.pop("profile", None)
     if not isinstance(header, dict) or "id" not in header:
         raise ProfileError(f"{candidate}: missing [profile] table with an 'id'")

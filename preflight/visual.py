@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from .ffmpeg_binary import local_file
 from .report import Report
 
 FRAMES_PER_VIDEO = 6
@@ -53,7 +54,7 @@ def _video_frames(path: str, rotation: int, duration: float, estimator) -> list[
 
     frames = []
     times = [duration * (i + 0.5) / FRAMES_PER_VIDEO for i in range(FRAMES_PER_VIDEO)]
-    with av.open(path) as container:
+    with av.open(local_file(path)) as container:
         stream = video_stream(container)  # not a cover picture stored as a video stream
         for t in times:
             container.seek(int(t / stream.time_base), stream=stream, backward=True)

@@ -3,8 +3,11 @@ file beside its destination and renamed into place, so no half-written file is e
 
 from __future__ import annotations
 
+import ctypes
 import io
+import signal
 import subprocess
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +15,7 @@ from typing import Any
 
 from preflight import Report, check
 from preflight.atomic import atomic_output
-from preflight.ffmpeg_binary import ffmpeg_exe
+from preflight.ffmpeg_binary import ffmpeg_exe, local_file
 
 from .plan import MediaPlan, Plan
 
@@ -36,9 +39,20 @@ class PrepResult:
         return self.report is not None and self.report.ok and not any(i.refused for i in self.plan.items)
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the ffmpeg child, before exec: be killed when prep dies, however prep dies (SIGKILL
+    included), so no orphan goes on writing a file nothing will rename or remove."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 def _run_ffmpeg(item: MediaPlan, tmp: Path) -> None:
-    args = [str(tmp) if a == item.output else a for a in item.ffmpeg_args]
-    done = subprocess.run([ffmpeg_exe(), *args], capture_output=True, text=True)
+    placeholder = local_file(item.output)
+    args = [local_file(tmp) if a == placeholder else a for a in item.ffmpeg_args]
+    done = subprocess.run([ffmpeg_exe(), *args], capture_output=True, text=True,
+                          preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     if done.returncode != 0 or not tmp.exists():
         tail = "\n".join(done.stderr.strip().splitlines()[-_FFMPEG_ERROR_LINES:]) or f"exit code {done.returncode}"
         raise PrepError(f"{item.source}: ffmpeg failed:\n{tail}")
@@ -98,11 +112,15 @@ def apply(plan: Plan) -> PrepResult:
         if out.resolve() == Path(item.source).resolve():
             raise PrepError(f"{out} is the input itself; choose another output folder")
     for item in todo:
-        with atomic_output(Path(item.output)) as tmp:
-            if item.role == "video":
-                _run_ffmpeg(item, tmp)
-            else:
-                _image(item, tmp)
+        try:
+            with atomic_output(Path(item.output)) as tmp:
+                if item.role == "video":
+                    _run_ffmpeg(item, tmp)
+                else:
+                    _image(item, tmp)
+        except OSError as exc:  # a folder that cannot be written, a full disk, a file size limit
+            raise PrepError(f"{item.output}: cannot be written ({exc.strerror or exc}); nothing was left behind "
+                            "and the input is untouched") from None
     result = PrepResult(plan)
     paths: dict[str, str] = {}
     for item in plan.items:

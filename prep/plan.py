@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from preflight import Report
+from preflight.ffmpeg_binary import local_file
 from preflight.probe import DECODE_MAX_PIXELS
 from preflight.profile import Profile
 
@@ -187,6 +188,18 @@ def _fps(video) -> Fraction:
     return Fraction(rate).limit_denominator(1001)
 
 
+# The loop filter holds at most this many frames (FFmpeg's own ceiling for its size option).
+_LOOP_MAX_FRAMES = 32767
+
+
+def _loop_frames(video, window: Window, extend: str) -> int:
+    """Frames the loop filter keeps: the shot's, with room for an index that undercounts (at the
+    end of its input the filter loops what it got, so a generous bound costs nothing)."""
+    rate = video.frame_rate if video.frame_rate and video.frame_rate > 0 else 240.0
+    frames = math.ceil(window.length * rate * 1.5) + 2
+    return max(1, min(_LOOP_MAX_FRAMES, frames * (2 if extend == "boomerang" else 1)))
+
+
 def plan_video(report: Report, path: str, profile: Profile, orientation: str, keep_sound: bool, out_dir: Path,
                start: float | None = None, end: float | None = None, extend: str | None = None) -> MediaPlan:
     import ffmpeg  # ffmpeg-python: builds the command; the executable comes from ffmpeg_exe()
@@ -226,9 +239,9 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
         window = Window(a, b, f"the longest shot, extended by {extend}")
         # Passes with room to spare (an index can promise more than the stream holds); the frame
         # count below cuts the output to its exact length.
-        loops = math.ceil(EXTEND_TO_S / max(0.7 * window.length, 1e-3)) + 1
+        loops = 2  # any number above one: the loop filter repeats the shot until the frame count is met
         item.steps.append(Step("extend", f"{window.length:.2f} s is under the {lo_d:g} s minimum: {extend} it "
-                                         f"to {EXTEND_TO_S:g} s", {"mode": extend, "passes": loops}))
+                                         f"to {EXTEND_TO_S:g} s", {"mode": extend}))
     if window.start > 1e-3 or window.end < duration - 1e-3:
         item.steps.append(Step("trim", f"keep {window.start:g}-{window.end:g} s ({window.length:.2f} s): {window.why}",
                                {"start": window.start, "end": window.end}))
@@ -242,9 +255,17 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
     if size is None:
         item.refused = f"{width}x{height} cannot be scaled into {lo_s}-{hi_s} px per side with its aspect kept"
         return item
-    scaled = size != (width, height)
+    # Non-square pixels (1440x1080 shown as 1920x1080): a service that ignores the pixel aspect
+    # would see the picture squeezed, so the output gets square pixels at the displayed shape.
+    square = v.sample_aspect_ratio in (0, 1)
+    scaled = size != (width, height) or not square
     if scaled:
-        item.steps.append(Step("scale", f"{width}x{height} to {size[0]}x{size[1]}: each side into {lo_s}-{hi_s} px",
+        what, why = f"{width}x{height}", f"each side into {lo_s}-{hi_s} px"
+        if not square:
+            sar = v.sample_aspect_ratio
+            what = f"{v.coded_width}x{v.coded_height} (pixels {sar.numerator}:{sar.denominator} wide, shown as {width}x{height})"
+            why = "square pixels, the shape a viewer sees" + ("" if size == (width, height) else f"; {why}")
+        item.steps.append(Step("scale", f"{what} to {size[0]}x{size[1]}: {why}",
                                {"width": size[0], "height": size[1]}))
 
     container_ok = facts.sniffed.format in profile.value("video.formats")
@@ -274,22 +295,14 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
         item.steps.append(Step("transcode", "; ".join(reasons) or "re-encode the kept stretch exactly, frame by frame",
                                {"video_codec": "h264", "max_video_bitrate": video_rate,
                                 "audio": "aac" if audio else None, "frames": frames}))
-        src = ffmpeg.input(path, **({"ss": window.start} if window.start > 1e-3 and loops == 1 else {}))
+        src = ffmpeg.input(local_file(path), **({"ss": window.start} if window.start > 1e-3 and loops == 1 else {}))
         # The clip's own stream by index: "0:v" also takes a cover picture (encoding it failed).
-        video_index = str(v.stream_index)
-        vstream = src[video_index]
+        vstream = src[str(v.stream_index)]
         if loops > 1:
-            # The shot read once per pass and joined: needs no knowledge of how many frames it
-            # really holds (the loop filter does, and indexes can be wrong about that).
-            passes = []
-            for k in range(loops):
-                # ffmpeg-python merges identical inputs into one node, and a split would hold
-                # decoded copies in memory: each pass gets an input of its own instead, told
-                # apart by a harmless per-input queue size.
-                shot = ffmpeg.input(path, thread_queue_size=8 + k)[video_index].trim(
-                    start=window.start, end=window.end).setpts("PTS-STARTPTS")
-                passes.append(shot.filter("reverse") if extend == "boomerang" and k % 2 else shot)
-            vstream = ffmpeg.concat(*passes, v=1, a=0)
+            vstream = vstream.trim(start=window.start, end=window.end).setpts("PTS-STARTPTS")
+            if extend == "boomerang":
+                split = vstream.filter_multi_output("split")
+                vstream = ffmpeg.concat(split[0], split[1].filter("reverse"), v=1, a=0)
         if scaled:
             vstream = vstream.filter("scale", size[0], size[1], flags="lanczos")
         # Only the conversions the source needs: every filter is a pass over every frame.
@@ -297,6 +310,10 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
             vstream = vstream.filter("format", "yuv420p")
         if scaled or v.sample_aspect_ratio != 1:
             vstream = vstream.filter("setsar", 1)
+        if loops > 1:
+            # One input and one filter that repeats the shot (held at output size) until the
+            # frame count below is met: bounded whatever the clip's frame rate or length.
+            vstream = vstream.filter("loop", loop=-1, size=_loop_frames(v, window, extend), start=0)
         streams = [vstream]
         out_opts: dict[str, Any] = {
             "c:v": "libx264", "preset": "veryfast", "crf": 18, "maxrate": video_rate, "bufsize": video_rate,
@@ -308,16 +325,16 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
             out_opts.update({"c:a": "aac", "b:a": AUDIO_BITRATE})
         else:
             out_opts["an"] = None
-        cmd = ffmpeg.output(*streams, str(out), **out_opts)
+        cmd = ffmpeg.output(*streams, local_file(out), **out_opts)
         item.ffmpeg_args = ["-hide_banner", "-nostdin", "-loglevel", "error", *cmd.get_args()]
         item.output = str(out)
     elif not container_ok:
         item.steps.append(Step("remux", f"{facts.sniffed.label} to MP4, streams copied (no re-encoding)"))
-        src = ffmpeg.input(path)
+        src = ffmpeg.input(local_file(path))
         # Named streams, as ffmpeg's own choice would be: the clip (not a cover picture) and the
         # first audio track if there is one and it is kept.
         streams = [src[str(v.stream_index)]] + ([src["a:0?"]] if keep_sound else [])
-        cmd = ffmpeg.output(*streams, str(out), c="copy", movflags="+faststart")
+        cmd = ffmpeg.output(*streams, local_file(out), c="copy", movflags="+faststart")
         item.ffmpeg_args = ["-hide_banner", "-nostdin", "-loglevel", "error", *cmd.get_args()]
         item.output = str(out)
     return item

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import stat
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+
+from preflight.textfile import TextFileError, read_toml
 
 from .client import DEFAULT_API_BASE, DEFAULT_FILES_BASE
 from .errors import SubmitError
@@ -27,17 +28,21 @@ def config_path() -> Path:
 
 def read_config(path: Path | None = None) -> dict:
     path = path or config_path()
-    if not path.exists():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
         return {}
-    mode = path.stat().st_mode
+    except (OSError, ValueError) as exc:
+        raise SubmitError(f"{path}: cannot be used ({exc})") from None
     if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise SubmitError(f"{path} can be read by other users (mode {stat.filemode(mode)}); it may hold the API "
                           f"key, so it is not used: chmod 600 {path}")
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise SubmitError(f"{path}: not a readable TOML file ({exc})") from None
+        return read_toml(path)
+    except FileNotFoundError:
+        return {}
+    except TextFileError as exc:
+        raise SubmitError(str(exc)) from None
 
 
 @dataclass(frozen=True)

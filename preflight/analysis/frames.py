@@ -29,6 +29,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from ..ffmpeg_binary import local_file
 from ..probe.video import video_stream
 from .packets import read_index
 from .spans import merge_overlapping
@@ -322,7 +323,7 @@ def _main_pass(path, analysers, rotation, progress, stats, next_due, workers, in
     import av
 
     every_frame = [a for a in analysers if not a.interval]
-    with av.open(path, metadata_errors="ignore") as container:
+    with av.open(local_file(path), metadata_errors="ignore") as container:
         stream = video_stream(container)
         _set_decoder_threads(stream)
         tb = stream.time_base
@@ -395,7 +396,7 @@ def _refill(path, analysers, rotation, stats, index, burst) -> None:
                                    if any(g in burst for g in range(first, last + 1))), joined_within=1)
     if not stretches:
         return
-    with av.open(path, metadata_errors="ignore") as container:
+    with av.open(local_file(path), metadata_errors="ignore") as container:
         stream = video_stream(container)
         _set_decoder_threads(stream)
         tb = stream.time_base

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..ffmpeg_binary import local_file
 from ..probe.video import video_stream
 
 
@@ -116,7 +117,7 @@ def read_index(path: str) -> PacketIndex | None:
     timestamps (decoding then runs through every frame)."""
     import av
 
-    with av.open(path, metadata_errors="ignore") as container:
+    with av.open(local_file(path), metadata_errors="ignore") as container:
         stream = video_stream(container)
         if stream is None:
             return None

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from ..ffmpeg_binary import local_file
+
 # Packets demuxed at most while looking for the first decodable frame.
 _FIRST_FRAME_PACKET_BUDGET = 600
 # Index entries looked at (from the end of each stream) to find where the media data ends.
@@ -107,7 +109,7 @@ def _scan_duration(path: str, stream_index: int) -> float | None:
 
     last_end = None
     first = None
-    with av.open(path, metadata_errors="ignore") as container:
+    with av.open(local_file(path), metadata_errors="ignore") as container:
         stream = container.streams[stream_index]
         for packet in container.demux(stream):
             if packet.pts is None:
@@ -143,7 +145,7 @@ def probe_video(path: str, file_size: int) -> VideoFacts:
     import av  # deferred: costs ~0.1 s, and image-only runs never need it
 
     try:
-        container = av.open(path, metadata_errors="ignore")
+        container = av.open(local_file(path), metadata_errors="ignore")
     except Exception as exc:
         raise VideoProbeError(_error_text(exc)) from None
     with container:
