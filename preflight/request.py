@@ -73,6 +73,22 @@ class ResolvedRequest:
             "prompt": self.prompt,
             "keep_sound": self.keep_sound,
             "element_ids": list(self.element_ids),
-            "callback_url": self.callback_url,
+            "callback_url": without_password(self.callback_url),
             "defaulted": list(self.defaulted),
         }
+
+
+def without_password(url: str | None) -> str | None:
+    """``url`` with the password of a ``user:pass@host`` part masked: a report is a log too."""
+    if not url or "@" not in url:
+        return url
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = f"{parts.username}:***@{parts.netloc.rsplit('@', 1)[1]}"
+    except ValueError:
+        return url
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -10,11 +10,12 @@
 recover, download); ``submit.fake.FakeEvoLink`` is a local EvoLink for tests and demos.
 """
 
-from .client import Client, Download, Task, UploadedFile
-from .errors import (ApiError, ErrorInfo, GateRefused, HostingError, SubmitError, TaskFailed, TransportError,
-                     WaitTimeout)
+from .client import Client, Download, InvalidId, Task, UploadedFile
+from .errors import (ApiError, DeadlineExceeded, ErrorInfo, GateRefused, HostingError, SubmitError, TaskFailed,
+                     TransportError, WaitTimeout)
 from .journal import Journal
 from .retry import RetryPolicy
 
 __all__ = ["Client", "Task", "Download", "UploadedFile", "Journal", "RetryPolicy", "ErrorInfo", "SubmitError",
-           "ApiError", "TransportError", "TaskFailed", "WaitTimeout", "HostingError", "GateRefused"]
+           "ApiError", "TransportError", "TaskFailed", "WaitTimeout", "DeadlineExceeded", "HostingError", "GateRefused",
+           "InvalidId"]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -22,33 +24,26 @@ from preflight.profile import DEFAULT_PROFILE, load_profile
 
 from . import flow
 from .body import generation_body
-from .client import DEFAULT_POLL_INTERVAL, Client, Task
+from .client import DEFAULT_POLL_INTERVAL, Client, InvalidId, Task, check_id
 from .config import settings
-from .errors import GateRefused, SubmitError, TaskFailed, WaitTimeout
+from .errors import AlreadySubmitted, DeadlineExceeded, GateRefused, SubmitError, TaskFailed, WaitTimeout
 from .journal import Journal
+from .secrets import KeyProblem, check_key, redact
 
 OK, REFUSED, USAGE, INTERNAL, SERVICE, TIMEOUT = 0, 1, 2, 3, 4, 5
 # The key the embedded local EvoLink (--fake-server) accepts; not a secret.
 _FAKE_KEY = "fake-key"
 
-# Every string this process prints passes through here; a key that somehow reaches a message
-# (a server echoing it, say) is masked before it can be seen.
-_SECRETS: set[str] = set()
-
-
-def _mask(text: str) -> str:
-    for secret in _SECRETS:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+# Every string this process prints passes through ``redact``: a key that somehow reaches a
+# message (a server echoing it, say) is masked in every form before it can be seen.
 
 
 def _say(text: str = "", err: bool = False) -> None:
-    click.echo(_mask(text), err=err)
+    click.echo(redact(text), err=err)
 
 
 def _print_json(obj: dict) -> None:
-    click.echo(_mask(json.dumps(obj, indent=2, default=str)))
+    click.echo(redact(json.dumps(obj, indent=2, default=str)))
 
 
 class _Finish(Exception):
@@ -69,15 +64,35 @@ def _fail(fmt: str, exc: SubmitError, code: int, **extra) -> None:
     raise _Finish(code)
 
 
-_ERROR_NAMES = {GateRefused: "refused", WaitTimeout: "wait_timeout", TaskFailed: "task_failed"}
+_ERROR_NAMES = {GateRefused: "refused", WaitTimeout: "wait_timeout", TaskFailed: "task_failed",
+                DeadlineExceeded: "deadline_exceeded", AlreadySubmitted: "already_submitted"}
 
 
 def _code_for(exc: SubmitError) -> int:
     if isinstance(exc, (GateRefused, TaskFailed)):
         return REFUSED
+    if isinstance(exc, InvalidId) and exc.info and exc.info.name == "invalid_id":
+        return USAGE
     if isinstance(exc, WaitTimeout):
         return TIMEOUT
     return SERVICE
+
+
+# The deadline's last resort: a read that blocks inside the HTTP library (headers sent a byte
+# a second) is interrupted this long after the deadline, if the client's own checks have not
+# ended it first.
+_DEADLINE_GRACE_S = 1.0
+
+
+def _arm_deadline(deadline: float) -> None:
+    """Interrupt whatever runs when ``deadline`` (a monotonic time) has passed."""
+    def expired(signum, frame):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        raise DeadlineExceeded("the command's --timeout passed; a task already created goes on (see `submit list`)")
+
+    if hasattr(signal, "SIGALRM"):
+        signal.signal(signal.SIGALRM, expired)
+        signal.setitimer(signal.ITIMER_REAL, max(0.01, deadline - time.monotonic() + _DEADLINE_GRACE_S))
 
 
 def _client(ctx_obj: dict) -> Client:
@@ -85,13 +100,35 @@ def _client(ctx_obj: dict) -> Client:
     if not conf.api_key:
         raise click.UsageError("no API key: set EVOLINK_API_KEY, put api_key in the config file, "
                                "or try everything locally with --fake-server")
-    _SECRETS.add(conf.api_key)
+    redact.add(conf.api_key)
+    try:
+        check_key(conf.api_key, conf.key_source)  # before any request, so the key never meets the network
+    except KeyProblem as exc:
+        raise click.UsageError(str(exc)) from None
 
     def told(attempt: int, why: str, delay: float) -> None:
         if ctx_obj["fmt"] == "text":
             _say(f"  retrying ({why}) in {delay:.1f} s", err=True)
 
-    return Client(conf.api_key, api_base=conf.api_base, files_base=conf.files_base, on_retry=told)
+    deadline = ctx_obj["deadline"]
+    _arm_deadline(deadline)
+    return Client(conf.api_key, api_base=conf.api_base, files_base=conf.files_base, on_retry=told,
+                  deadline=deadline - time.monotonic(), **_client_bounds(ctx_obj["profile"]))
+
+
+def _client_bounds(profile) -> dict:
+    """The client's byte bounds and id rules, from the profile."""
+    return {"max_reply_bytes": profile.value("network.max_reply_bytes"),
+            "max_result_bytes": profile.value("results.max_file_size"),
+            "result_extensions": tuple(profile.value("results.extensions")),
+            "id_max_chars": profile.value("network.task_id_max_chars")}
+
+
+def _task_id_argument(ctx, task_id: str) -> str:
+    try:
+        return check_id(task_id, "TASK_ID", ctx.obj["profile"].value("network.task_id_max_chars"))
+    except InvalidId as exc:
+        raise click.BadParameter(str(exc), param_hint="TASK_ID") from None
 
 
 @contextlib.contextmanager
@@ -115,13 +152,14 @@ def _progress(enabled: bool, label: str):
 
 
 def _wait_and_download(client: Client, journal: Journal, task_id: str, out: str, interval: float,
-                       timeout: float, fmt: str, profile) -> tuple[Task, list[str]]:
+                       fmt: str, profile) -> tuple[Task, list[str]]:
+    """Until the client's deadline: the task done, then its results saved."""
     with _progress(fmt == "text", "waiting") as bar:
         def on_update(task: Task) -> None:
             flow.record_task(journal, task)
             bar(task.progress, 100, f"{task_id} {task.status}")
 
-        task = client.wait(task_id, interval=interval, timeout=timeout, on_update=on_update)
+        task = client.wait(task_id, interval=interval, timeout=float("inf"), on_update=on_update)
     return task, _download(client, journal, task, out, fmt, profile)
 
 
@@ -195,8 +233,12 @@ _format_option = click.option("--format", "fmt", type=click.Choice(["text", "jso
 @click.option("--s3-url-lifetime", type=int, default=24 * 3600, show_default=True, metavar="SECONDS",
               help="Lifetime of the presigned video URL; it must outlast the task.")
 @click.option("--poll-interval", type=float, metavar="SECONDS", help=f"Between polls (default {DEFAULT_POLL_INTERVAL:g}).")
-@click.option("--timeout", "wait_timeout", type=float, default=1800, show_default=True, metavar="SECONDS",
-              help="Give up waiting after this long (the task goes on; `submit wait` resumes).")
+@click.option("--timeout", "wait_timeout", type=click.FloatRange(min=0, min_open=True), default=1800,
+              show_default=True, metavar="SECONDS",
+              help="A deadline for the whole command: requests, uploads, URL checks, waiting and downloads "
+                   "(a created task goes on; `submit wait` resumes).")
+@click.option("--again", is_flag=True,
+              help="Submit even though the same inputs and request are in flight or were made recently (pays again).")
 @click.option("--api-base", metavar="URL", help="API base URL (or EVOLINK_API_BASE).")
 @click.option("--files-base", metavar="URL", help="Files API base URL (or EVOLINK_FILES_BASE).")
 @click.option("--journal", "journal_path", metavar="PATH", help="Journal database (or SUBMIT_JOURNAL).")
@@ -208,9 +250,10 @@ _format_option = click.option("--format", "fmt", type=click.Choice(["text", "jso
 @click.pass_context
 def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_ids, callback_url, wait, out,
            max_cost, yes, dry_run, force, run_prep, metadata_only, video_host, s3_bucket, s3_endpoint,
-           s3_url_lifetime, poll_interval, wait_timeout, api_base, files_base, journal_path, fake_server, fmt,
+           s3_url_lifetime, poll_interval, wait_timeout, again, api_base, files_base, journal_path, fake_server, fmt,
            job_file):
     """Send a checked image and reference video to Kling 3.0 Motion Control on EvoLink."""
+    deadline = time.monotonic() + wait_timeout
     request = Request(orientation=orientation, quality=quality, prompt=prompt, keep_sound=keep_sound,
                       element_ids=tuple(element_ids), callback_url=callback_url)
     if job_file:
@@ -228,29 +271,41 @@ def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_
         conf = settings(api_base, files_base, s3_bucket, s3_endpoint, api_key=_FAKE_KEY if fake_server else None)
     except SubmitError as exc:  # a config file that is unsafe or unreadable
         raise click.UsageError(str(exc)) from None
-    ctx.obj = {"settings": conf, "fmt": fmt, "journal": journal_path}
+    if conf.api_key:
+        redact.add(conf.api_key)
+        try:
+            check_key(conf.api_key, conf.key_source)  # before anything else: a bad key fails fast
+        except KeyProblem as exc:
+            raise click.UsageError(str(exc)) from None
+    profile = load_profile(DEFAULT_PROFILE)
+    ctx.obj = {"settings": conf, "fmt": fmt, "journal": journal_path, "profile": profile, "deadline": deadline}
     if ctx.invoked_subcommand is not None:
         return
     if not image or not video:
         raise click.UsageError("give --image and --video (a local file or a URL each), or a subcommand")
     if request.orientation is None:
         raise click.UsageError("--orientation image|video is required: it sets the duration limit (10 s or 30 s)")
-    profile = load_profile(DEFAULT_PROFILE)
     try:
         code = _submit(ctx.obj, stack, profile, request, image, video, wait, out, max_cost, yes, dry_run, force,
                        run_prep, metadata_only, video_host, s3_url_lifetime, poll_interval or DEFAULT_POLL_INTERVAL,
-                       wait_timeout, fmt)
+                       again, fmt)
     except _Finish as finish:
         code = finish.code
+    except SubmitError as exc:  # the deadline, or a step without its own handling
+        try:
+            _fail(fmt, exc, _code_for(exc))
+        except _Finish as finish:
+            code = finish.code
     sys.exit(code)
 
 
 def _submit(obj, stack, profile, request, image, video, wait, out, max_cost, yes, dry_run, force, run_prep,
-            metadata_only, video_host, s3_lifetime, interval, wait_timeout, fmt) -> int:
+            metadata_only, video_host, s3_lifetime, interval, again, fmt) -> int:
     conf = obj["settings"]
     for role, value in (("image", image), ("video", video)):
-        if not flow.is_url(value) and not Path(value).exists():
+        if not flow.is_url(value) and not Path(value).is_file():
             raise click.BadParameter(f"{value}: no such file", param_hint=f"--{role}")
+    given = {"image": image, "video": video}
     if run_prep:
         image, video = _run_prep(image, video, request, out, metadata_only, fmt)
     resolved = request.resolve(profile)
@@ -298,6 +353,17 @@ def _submit(obj, stack, profile, request, image, video, wait, out, max_cost, yes
                 _say(f"{role}: {place.get('path') or place.get('url')} -> {place.get('destination') or 'used as given'}")
             _say(_cost_line(report))
         return OK
+    journal = stack.enter_context(Journal(obj["journal"]))
+    # The user's own files (before prep) and the whole request: the same generation twice.
+    same = None if again else flow.fingerprint(conf.api_base, profile.value("request.model"), given,
+                                               resolved.to_dict())
+    fresh_for = profile.value("results.link_lifetime")
+    earlier = journal.duplicate_of(same, fresh_for) if same else None
+    if earlier is not None:
+        from .journal import describe_duplicate
+
+        _fail(fmt, AlreadySubmitted(describe_duplicate(earlier), None, earlier.task_id, row=earlier.row), REFUSED,
+              journal_row=earlier.row)
     for problem in _url_problems(client, inputs, profile, fmt):
         _fail(fmt, GateRefused(problem), REFUSED)
     if fmt == "text":
@@ -308,11 +374,10 @@ def _submit(obj, stack, profile, request, image, video, wait, out, max_cost, yes
                   cost=estimate)
         if not click.confirm("Submit this paid generation?", default=False, err=True):
             _fail(fmt, GateRefused("not confirmed"), REFUSED, cost=estimate)
-    journal = stack.enter_context(Journal(obj["journal"]))
     try:
         hosted = flow.host_inputs(inputs, hosts)
         body = generation_body(profile, resolved, hosted["image"].url, hosted["video"].url)
-        created = flow.create(client, journal, body, estimate)
+        created = flow.create(client, journal, body, estimate, fingerprint=same, fresh_for=fresh_for)
     except SubmitError as exc:
         _fail(fmt, exc, _code_for(exc), cost=estimate)
     task = created.task
@@ -325,7 +390,7 @@ def _submit(obj, stack, profile, request, image, video, wait, out, max_cost, yes
     outputs: list[str] = []
     if wait:
         try:
-            task, outputs = _wait_and_download(client, journal, task.id, out, interval, wait_timeout, fmt, profile)
+            task, outputs = _wait_and_download(client, journal, task.id, out, interval, fmt, profile)
         except SubmitError as exc:
             exc.task_id = exc.task_id or task.id
             _fail(fmt, exc, _code_for(exc), journal_row=created.row, cost=estimate)
@@ -419,6 +484,7 @@ def _run_sub(ctx, fmt, action) -> None:
 def status(ctx, task_id, fmt):
     """Show a task's status once (no waiting)."""
     fmt = _fmt(ctx, fmt)
+    task_id = _task_id_argument(ctx, task_id)
 
     def action():
         client = ctx.with_resource(_client(ctx.obj))
@@ -434,17 +500,21 @@ def status(ctx, task_id, fmt):
 @click.argument("task_id")
 @click.option("--out", default="results", show_default=True, metavar="DIR")
 @click.option("--poll-interval", type=float, default=DEFAULT_POLL_INTERVAL, show_default=True, metavar="SECONDS")
-@click.option("--timeout", "wait_timeout", type=float, default=1800, show_default=True, metavar="SECONDS")
+@click.option("--timeout", "wait_timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="SECONDS", help="A deadline for waiting and downloading (default: the group's --timeout).")
 @_format_option
 @click.pass_context
 def wait(ctx, task_id, out, poll_interval, wait_timeout, fmt):
     """Wait for any task (one from the journal or not) and download its results."""
     fmt = _fmt(ctx, fmt)
+    task_id = _task_id_argument(ctx, task_id)
+    if wait_timeout is not None:
+        ctx.obj["deadline"] = time.monotonic() + wait_timeout
 
     def action():
         client = ctx.with_resource(_client(ctx.obj))
-        task, outputs = _wait_and_download(client, _journal(ctx), task_id, out, poll_interval, wait_timeout, fmt,
-                                           load_profile(DEFAULT_PROFILE))
+        task, outputs = _wait_and_download(client, _journal(ctx), task_id, out, poll_interval, fmt,
+                                           ctx.obj["profile"])
         _show_task(task, outputs, fmt)
         return OK
 
@@ -459,13 +529,14 @@ def wait(ctx, task_id, out, poll_interval, wait_timeout, fmt):
 def download(ctx, task_id, out, fmt):
     """Download a completed task's results (resumes a broken download)."""
     fmt = _fmt(ctx, fmt)
+    task_id = _task_id_argument(ctx, task_id)
 
     def action():
         client = ctx.with_resource(_client(ctx.obj))
         journal = _journal(ctx)
         task = client.get_task(task_id)
         flow.record_task(journal, task)
-        _show_task(task, _download(client, journal, task, out, fmt, load_profile(DEFAULT_PROFILE)), fmt)
+        _show_task(task, _download(client, journal, task, out, fmt, ctx.obj["profile"]), fmt)
         return OK
 
     _run_sub(ctx, fmt, action)

@@ -3,24 +3,37 @@
 The transport is httpx's and can be swapped (``transport=``): tests talk real HTTP to the local
 fake server, other tools can pass a mock or a proxy. The API key is sent only to the API and
 files hosts; result and user-given URLs are fetched without it (they live on other hosts).
+
+Nothing a server says is trusted further than it must be: every reply body is read up to a
+bound (``max_reply_bytes``, a result up to ``max_result_bytes``), everything the client does
+ends by its ``deadline``, task ids must be plain tokens, a result's file name is made here
+(never taken from the URL or a header), and a result link must be HTTPS (plain HTTP only on
+this machine's loopback, for local test servers).
 """
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
+import json
 import mimetypes
 import os
 import random
+import re
+import stat
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
 import httpx
 
-from .errors import ApiError, ErrorInfo, HostingError, SubmitError, TaskFailed, TransportError, WaitTimeout, parse_error
-from .retry import RetryPolicy, send_with_retries
+from .errors import (ApiError, DeadlineExceeded, ErrorInfo, HostingError, SubmitError, TaskFailed, TransportError,
+                     WaitTimeout, parse_error)
+from .retry import NOT_SENT, RetryPolicy, send_with_retries
+from .secrets import KeyProblem, check_key, redact
 
 # API ref section 1.
 DEFAULT_API_BASE = "https://api.evolink.ai"
@@ -31,6 +44,66 @@ TERMINAL = {"completed", "failed", "cancelled"}
 # API ref section 3, "Pacing": EvoLink's own client polls video tasks every 8 s; each poll of an
 # unfinished task makes the gateway query the provider.
 DEFAULT_POLL_INTERVAL = 8.0
+# The profile's bounds (network.max_reply_bytes, results.max_file_size, results.extensions,
+# network.task_id_max_chars), for a Client made without a profile.
+MAX_REPLY_BYTES = 2_000_000
+MAX_RESULT_BYTES = 400_000_000
+RESULT_EXTENSIONS = (".mp4", ".mov", ".webm")
+ID_MAX_CHARS = 128
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_NOT_SENT = (*NOT_SENT, httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+
+class InvalidId(SubmitError):
+    """A task or element id that is not a plain token; it is never used in a path or a URL."""
+
+
+def check_id(value: object, what: str = "task id", max_chars: int = ID_MAX_CHARS) -> str:
+    """``value`` if it is a plain token (letters, digits, '.', '_', '-'; not starting with a
+    dot or dash; at most ``max_chars``); else ``InvalidId`` with a worded reason."""
+    if isinstance(value, str) and len(value) <= max_chars and _TOKEN.fullmatch(value):
+        return value
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+    raise InvalidId(f"{what} {shown} is not a plain id (letters, digits, '.', '_' and '-', at most {max_chars} "
+                    "characters, starting with a letter or digit); it is refused, not used",
+                    ErrorInfo("invalid_id", f"{what} is not a plain token"))
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_result_link(url: str, task_id: str) -> None:
+    """A result link must be HTTPS (plain HTTP only on loopback, where local test servers run)."""
+    parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    if scheme == "https" and host:
+        return
+    if scheme == "http" and host and _loopback(host):
+        return
+    raise ApiError(f"task {task_id}'s result link {url[:100]!r} is not an HTTPS URL; it is not fetched",
+                   ErrorInfo("unsafe_result_link", f"scheme {scheme or '(none)'!r}"), task_id)
+
+
+@dataclass
+class Reply:
+    """A reply whose body was read in full, within the bounds."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
 
 
 class _Secret(str):
@@ -149,15 +222,33 @@ class Client:
         transport: httpx.BaseTransport | None = None,
         retry: RetryPolicy = RetryPolicy(),
         timeout: float = 60.0,
+        deadline: float | None = None,
+        max_reply_bytes: int = MAX_REPLY_BYTES,
+        max_result_bytes: int = MAX_RESULT_BYTES,
+        result_extensions: tuple[str, ...] = RESULT_EXTENSIONS,
+        id_max_chars: int = ID_MAX_CHARS,
         sleep: Callable[[float], None] = time.sleep,
         on_retry: Callable[[int, str, float], None] | None = None,
     ):
+        """``timeout`` bounds each network wait; ``deadline`` (seconds from now) bounds
+        everything this client does, retries, polls and downloads included."""
         if not api_key:
             raise SubmitError("no API key: set EVOLINK_API_KEY (or api_key in the config file)")
+        redact.add(api_key)
+        try:
+            check_key(api_key, "the api_key argument")
+        except KeyProblem as exc:
+            raise SubmitError(str(exc), ErrorInfo("invalid_key", str(exc))) from None
         self._key = _Secret(api_key)
         self.api_base = api_base.rstrip("/")
         self.files_base = files_base.rstrip("/")
         self.retry = retry
+        self.timeout = timeout
+        self.deadline = None if deadline is None else time.monotonic() + deadline
+        self.max_reply_bytes = max_reply_bytes
+        self.max_result_bytes = max_result_bytes
+        self.result_extensions = tuple(e.lower() for e in result_extensions)
+        self.id_max_chars = id_max_chars
         self._sleep = sleep
         self._rng = random.Random()
         self.on_retry = on_retry
@@ -181,21 +272,83 @@ class Client:
         self._plain.close()
 
     # ------------------------------------------------------------------ plumbing
-    def _request(self, method: str, url: str, *, idempotent: bool, **kwargs) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self._key}", **kwargs.pop("headers", {})}
+    def _left(self, what: str, task_id: str | None = None) -> float | None:
+        """Seconds left before the deadline (None: no deadline); ``DeadlineExceeded`` at zero."""
+        if self.deadline is None:
+            return None
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlineExceeded(f"{what}: gave up at the deadline (--timeout)", None, task_id)
+        return left
 
-        def send() -> httpx.Response:
-            return self._api.request(method, url, headers=headers, **kwargs)
+    def _timeout(self, what: str) -> httpx.Timeout:
+        left = self._left(what)
+        return httpx.Timeout(self.timeout if left is None else min(self.timeout, left))
+
+    def _pause(self, seconds: float, what: str = "waiting to retry") -> None:
+        left = self._left(what)
+        if left is not None and seconds >= left:
+            raise DeadlineExceeded(f"{what}: the next try would come after the deadline (--timeout)")
+        self._sleep(seconds)
+
+    def _read_body(self, response: httpx.Response, limit: int, what: str) -> bytes:
+        """The body, read in chunks: refused past ``limit`` bytes or past the deadline, so an
+        endless or dripping body ends when the bounds say, not when the server does."""
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise TransportError(f"{what}: the reply announces {int(declared):,} bytes, more than the {limit:,} "
+                                 "expected", ErrorInfo("reply_too_large", f"{declared} bytes", response.status_code))
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > limit:
+                raise TransportError(f"{what}: the reply went past the {limit:,} bytes expected; it was cut off",
+                                     ErrorInfo("reply_too_large", f"over {limit} bytes", response.status_code))
+            self._left(what)
+        return bytes(body)
+
+    def _exchange(self, client: httpx.Client, method: str, url: str, *, idempotent: bool, what: str,
+                  make: Callable[[], dict] = dict, limit: int | None = None, body: bool = True) -> Reply:
+        """Send (with retries) and read the whole bounded reply (only its headers when ``body``
+        is false). ``make`` gives each send's keyword arguments afresh (an upload rereads its file)."""
+        outcomes: list[bool] = []  # per send: may it have reached the server?
+
+        def send() -> Reply:
+            request = client.build_request(method, url, timeout=self._timeout(what), **make())
+            try:
+                response = client.send(request, stream=True)
+            except _NOT_SENT:
+                outcomes.append(False)
+                raise
+            except httpx.HTTPError:
+                outcomes.append(True)
+                raise
+            outcomes.append(True)
+            try:
+                content = self._read_body(response, limit or self.max_reply_bytes, what) if body else b""
+                return Reply(response.status_code, response.headers, content)
+            finally:
+                response.close()
 
         try:
-            return send_with_retries(send, self.retry, idempotent=idempotent, sleep=self._sleep, rng=self._rng,
+            return send_with_retries(send, self.retry, idempotent=idempotent, sleep=self._pause, rng=self._rng,
                                      on_retry=self.on_retry)
         except httpx.HTTPError as exc:
-            # httpx's messages name the URL, never the headers; the key stays out of it.
-            info = ErrorInfo("connection_error", f"{type(exc).__name__}: {exc}")
-            raise TransportError(f"{method} {url}: no answer after {self.retry.attempts} tries ({exc})", info) from None
+            # httpx's messages name the URL, never the headers; masked all the same, in every form.
+            text = redact(f"{type(exc).__name__}: {exc}")
+            info = ErrorInfo("connection_error", text)
+            error = TransportError(f"{method} {url}: no answer after {len(outcomes)} tr{'y' if len(outcomes) == 1 else 'ies'} "
+                                   f"({redact(str(exc))})", info)
+            error.sent = any(outcomes)
+            raise error from None
 
-    def _json(self, response: httpx.Response, what: str) -> dict:
+    def _request(self, method: str, url: str, *, idempotent: bool, what: str | None = None,
+                 headers: dict | None = None, **kwargs) -> Reply:
+        headers = {"Authorization": f"Bearer {self._key}", **(headers or {})}
+        return self._exchange(self._api, method, url, idempotent=idempotent, what=what or f"{method} {url}",
+                              make=lambda: {"headers": headers, **kwargs})
+
+    def _json(self, response: Reply, what: str) -> dict:
         try:
             body = response.json()
         except ValueError:
@@ -206,11 +359,15 @@ class Client:
                 snippet = " ".join(response.text.split())[:120]
                 info = ErrorInfo(info.name, f"{info.message} (the body was not JSON: {snippet!r})",
                                  response.status_code)
-            raise ApiError(f"{what}: HTTP {response.status_code} {info.describe()}", info)
+            raise ApiError(redact(f"{what}: HTTP {response.status_code} {info.describe()}"), info)
         if not isinstance(body, dict):
             snippet = " ".join(response.text.split())[:120]
-            raise TransportError(f"{what}: the answer was not the API's JSON: {snippet!r}",
+            raise TransportError(redact(f"{what}: the answer was not the API's JSON: {snippet!r}"),
                                  ErrorInfo("malformed_response", "reply body is not a JSON object", response.status_code))
+        if isinstance(body.get("error"), dict) and "id" not in body:
+            # An error said with HTTP 200: its code is kept, not turned into "malformed".
+            info = parse_error(body, None)
+            raise ApiError(redact(f"{what}: HTTP {response.status_code} with an error: {info.describe()}"), info)
         return body
 
     # ------------------------------------------------------------------ tasks
@@ -219,21 +376,31 @@ class Client:
         the same Idempotency-Key, so a retried POST cannot create (and bill) a second task."""
         key = idempotency_key or new_idempotency_key()
         response = self._request("POST", f"{self.api_base}/v1/videos/generations", idempotent=True, json=body,
-                                 headers={"Idempotency-Key": key})
+                                 headers={"Idempotency-Key": key}, what="create task")
         data = self._json(response, "create task")
         if "id" not in data:
             raise TransportError("create task: the answer has no task id",
                                  ErrorInfo("malformed_response", "no id in the reply", response.status_code))
+        try:
+            check_id(str(data["id"]), "the task id the service answered with", self.id_max_chars)
+        except InvalidId as exc:
+            error = TransportError(f"create task: {exc}", ErrorInfo("malformed_response", str(exc),
+                                                                     response.status_code))
+            error.sent = True
+            raise error from None
         replayed = response.headers.get("idempotency-replayed", "").lower() == "true"
         return Task.from_body(data, replayed=replayed)
 
     def get_task(self, task_id: str) -> Task:
         """GET /v1/tasks/{id} (API ref section 3). A failed task is an HTTP 200 with ``error``."""
-        response = self._request("GET", f"{self.api_base}/v1/tasks/{quote(task_id, safe='')}", idempotent=True)
+        check_id(task_id, "task id", self.id_max_chars)
+        response = self._request("GET", f"{self.api_base}/v1/tasks/{quote(task_id, safe='')}", idempotent=True,
+                                 what=f"task {task_id}")
         data = self._json(response, f"task {task_id}")
-        if "id" not in data:
-            data = {**data, "id": task_id}
-        return Task.from_body(data)
+        if str(data.get("id", task_id)) != task_id:
+            raise TransportError(f"task {task_id}: the answer is about another task", ErrorInfo(
+                "malformed_response", "the reply's id is not the task asked for", response.status_code), task_id)
+        return Task.from_body({**data, "id": task_id})
 
     def wait(self, task_id: str, *, interval: float = DEFAULT_POLL_INTERVAL, jitter: float = 0.2,
              timeout: float = 1800.0, on_update: Callable[[Task], None] | None = None,
@@ -244,7 +411,10 @@ class Client:
         poll in step. Raises ``WaitTimeout`` (the task may still finish: wait again later) and,
         unless ``raise_on_failure`` is false, ``TaskFailed`` with the business code.
         """
+        check_id(task_id, "task id", self.id_max_chars)
         deadline = time.monotonic() + timeout
+        if self.deadline is not None:
+            deadline = min(deadline, self.deadline)
         while True:
             task = self.get_task(task_id)
             if on_update:
@@ -256,59 +426,84 @@ class Client:
                 return task
             left = deadline - time.monotonic()
             if left <= 0:
-                raise WaitTimeout(f"task {task_id} still {task.status} after {timeout:g} s; "
+                raise WaitTimeout(f"task {task_id} still {task.status} at the deadline; "
                                   f"resume with: submit wait {task_id}", None, task_id)
             pause = interval * (1 + self._rng.uniform(-jitter, jitter))
             self._sleep(max(0.0, min(pause, left)))
 
     # ------------------------------------------------------------------ results
+    def result_names(self, task: Task) -> list[str]:
+        """The file names results are saved under: the task id, a number when there are several,
+        and an ending from ``result_extensions`` (.mp4 otherwise). Nothing a server says
+        (a URL's name, a Content-Disposition) picks them."""
+        task_id = check_id(task.id, "task id", self.id_max_chars)
+        names = []
+        for n, url in enumerate(task.results):
+            suffix = PurePosixPath(urlsplit(url).path).suffix.lower()
+            suffix = suffix if suffix in self.result_extensions else ".mp4"
+            names.append(f"{task_id}{'' if len(task.results) == 1 else f'-{n + 1}'}{suffix}")
+        return names
+
     def download(self, task: Task, out_dir: str | Path, *, expected_max_bytes: int | None = None,
                  on_progress: Callable[[int, int | None], None] | None = None) -> list[Download]:
-        """Download every result of a completed task into ``out_dir`` as ``<task id>[-n].<ext>``.
+        """Download every result of a completed task into ``out_dir`` (see ``result_names``).
 
-        Each file is written to a hidden ``.part`` file, resumed with a Range request after a
-        broken connection (also by a later call), checked against its announced size, then
-        renamed into place. A result link answers 403/404/410 once it has expired (24 h).
+        Each file is written to a hidden ``.part`` file (opened without following links, and
+        only if it is this user's own regular file), resumed with a Range request after a broken
+        connection (also by a later call), checked against its announced size and the byte
+        bound, then linked into place: an existing file of that name is never replaced (the
+        same bytes already there count as done; other bytes get a numbered name). A result link
+        answers 403/404/410 once it has expired (24 h).
         """
         if task.status != "completed" or not task.results:
             raise SubmitError(f"task {task.id} has no results to download (status {task.status})", None, task.id)
+        names = self.result_names(task)
+        for url in task.results:
+            check_result_link(url, task.id)
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        done = []
-        for n, url in enumerate(task.results):
-            suffix = Path(urlsplit(url).path).suffix or ".mp4"
-            name = f"{task.id}{'' if len(task.results) == 1 else f'-{n + 1}'}{suffix}"
-            done.append(self._download_one(url, out / name, task.id, expected_max_bytes, on_progress))
-        return done
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SubmitError(f"{out}: the output folder cannot be made ({exc.strerror or exc})",
+                              ErrorInfo("output_not_writable", str(exc)), task.id) from None
+        limit = min(self.max_result_bytes, expected_max_bytes or self.max_result_bytes)
+        return [self._download_one(url, out / name, task.id, limit, on_progress) for url, name in zip(task.results, names)]
 
-    def _download_one(self, url: str, final: Path, task_id: str, max_bytes: int | None, on_progress) -> Download:
+    def _download_one(self, url: str, final: Path, task_id: str, max_bytes: int, on_progress) -> Download:
         part = final.with_name(f".{final.name}.part")
-        start_size = part.stat().st_size if part.exists() else 0
-        attempt = 0
-        while True:
-            attempt += 1
-            have = part.stat().st_size if part.exists() else 0
-            try:
-                total = self._fetch_into(url, part, have, task_id, max_bytes, on_progress)
-                break
-            except httpx.HTTPError as exc:
-                if attempt >= self.retry.attempts:
-                    raise TransportError(f"download of task {task_id}'s result broke off {attempt} times "
-                                         f"({type(exc).__name__}); run the download again to resume",
-                                         ErrorInfo("connection_error", str(exc)), task_id) from None
-                self._sleep(self.retry.delay(attempt, None, self._rng))
-        size = part.stat().st_size
-        if total is not None and size != total:
-            raise TransportError(f"download of task {task_id}'s result: got {size} bytes of {total}",
-                                 ErrorInfo("incomplete_download", f"{size} of {total} bytes"), task_id)
-        with open(part, "rb+") as fh:
+        try:
+            fd = _open_part(part)
+        except OSError as exc:
+            raise SubmitError(f"{part}: cannot be written ({exc.strerror or exc})",
+                              ErrorInfo("output_not_writable", str(exc)), task_id) from None
+        with os.fdopen(fd, "r+b") as fh:
+            start_size = os.fstat(fh.fileno()).st_size
+            attempt = 0
+            while True:
+                attempt += 1
+                try:
+                    total = self._fetch_into(url, fh, task_id, max_bytes, on_progress)
+                    break
+                except httpx.HTTPError as exc:
+                    if attempt >= self.retry.attempts:
+                        raise TransportError(f"download of task {task_id}'s result broke off {attempt} times "
+                                             f"({type(exc).__name__}); run the download again to resume",
+                                             ErrorInfo("connection_error", str(exc)), task_id) from None
+                    self._pause(self.retry.delay(attempt, None, self._rng), f"download of task {task_id}'s result")
+            size = fh.seek(0, os.SEEK_END)
+            if total is not None and size != total:
+                raise TransportError(f"download of task {task_id}'s result: got {size} bytes of {total}",
+                                     ErrorInfo("incomplete_download", f"{size} of {total} bytes"), task_id)
+            fh.flush()
             os.fsync(fh.fileno())
-        os.replace(part, final)
-        return Download(url=url, path=final, size=size, resumed_from=start_size)
+        placed = _place(part, final)
+        return Download(url=url, path=placed, size=size, resumed_from=start_size)
 
-    def _fetch_into(self, url: str, part: Path, have: int, task_id: str, max_bytes: int | None, on_progress):
+    def _fetch_into(self, url: str, fh, task_id: str, max_bytes: int, on_progress) -> int | None:
+        have = fh.seek(0, os.SEEK_END)
         headers = {"Range": f"bytes={have}-"} if have else {}
-        with self._plain.stream("GET", url, headers=headers) as response:
+        what = f"download of task {task_id}'s result"
+        with self._plain.stream("GET", url, headers=headers, timeout=self._timeout(what)) as response:
             status = response.status_code
             if status == 416 and have:  # the .part already holds everything
                 return _total_from(response, have) or have
@@ -321,19 +516,26 @@ class Client:
                     raise _RetryableStatus(f"HTTP {status}", request=response.request)
                 raise ApiError(f"result of task {task_id}: HTTP {status}",
                                ErrorInfo(f"http_{status}", "result download refused", status), task_id)
-            if status == 200:
+            if status == 200 and have:
                 have = 0  # the host ignored the Range: start over
+                fh.seek(0)
+                fh.truncate()
             total = _total_from(response, have)
-            if max_bytes is not None and total is not None and total > max_bytes:
-                raise ApiError(f"result of task {task_id} announces {total} bytes, above the {max_bytes} expected",
-                               ErrorInfo("result_too_large", f"{total} bytes", status), task_id)
-            with open(part, "ab" if have else "wb") as fh:
-                got = have
-                for chunk in response.iter_bytes(1 << 16):
-                    fh.write(chunk)
-                    got += len(chunk)
-                    if on_progress:
-                        on_progress(got, total)
+            too_large = ApiError(f"result of task {task_id} is larger than the {max_bytes:,} bytes a result may be; "
+                                 "the download was stopped", ErrorInfo("result_too_large", f"over {max_bytes} bytes",
+                                                                       status), task_id)
+            if total is not None and total > max_bytes:
+                raise too_large
+            got = have
+            for chunk in response.iter_bytes(1 << 16):
+                got += len(chunk)
+                if got > max_bytes:
+                    fh.truncate(0)
+                    raise too_large
+                fh.write(chunk)
+                if on_progress:
+                    on_progress(got, total)
+                self._left(what, task_id)
             return total
 
     # ------------------------------------------------------------------ files and credits
@@ -344,19 +546,17 @@ class Client:
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         data = {"upload_path": upload_path} if upload_path else {}
 
-        def send() -> httpx.Response:
-            with open(path, "rb") as fh:
-                return self._api.post(f"{self.files_base}/api/v1/files/upload/stream", data=data,
-                                      files={"file": (path.name, fh, mime)},
-                                      headers={"Authorization": f"Bearer {self._key}"})
+        def make() -> dict:
+            # The bytes are read afresh for each send: a retry must not send a spent stream.
+            return {"data": data, "files": {"file": (path.name, path.read_bytes(), mime)},
+                    "headers": {"Authorization": f"Bearer {self._key}"}}
 
         # Uploads are idempotent in effect: a repeat only stores another copy of the same bytes.
         try:
-            response = send_with_retries(send, self.retry, idempotent=True, sleep=self._sleep, rng=self._rng,
-                                         on_retry=self.on_retry)
-        except httpx.HTTPError as exc:
-            raise HostingError(f"{path}: upload failed ({type(exc).__name__}: {exc})",
-                               ErrorInfo("connection_error", str(exc))) from None
+            response = self._exchange(self._api, "POST", f"{self.files_base}/api/v1/files/upload/stream",
+                                      idempotent=True, what=f"upload {path.name}", make=make)
+        except TransportError as exc:
+            raise HostingError(f"{path}: upload failed ({exc})", exc.info) from None
         try:
             body = self._json(response, f"upload {path.name}")
         except ApiError as exc:
@@ -373,21 +573,72 @@ class Client:
 
     def credits(self) -> dict:
         """GET /v1/credits (API ref section 8): ``{"token": {...}, "user": {...}}``."""
-        body = self._json(self._request("GET", f"{self.api_base}/v1/credits", idempotent=True), "credits")
+        body = self._json(self._request("GET", f"{self.api_base}/v1/credits", idempotent=True, what="credits"),
+                          "credits")
         return body.get("data") if isinstance(body.get("data"), dict) else body
 
-    def probe_url(self, url: str) -> httpx.Response:
-        """HEAD a URL (without the key); a ranged GET when the host does not answer HEAD."""
-        def head() -> httpx.Response:
-            return self._plain.head(url)
-
-        response = send_with_retries(head, self.retry, idempotent=True, sleep=self._sleep, rng=self._rng)
+    def probe_url(self, url: str) -> Reply:
+        """HEAD a URL (without the key); a ranged GET when the host does not answer HEAD. Only
+        the headers are wanted: the GET's body is never read, whether or not the host honours
+        the range (an endless body costs nothing)."""
+        what = f"checking {url[:100]}"
+        response = self._exchange(self._plain, "HEAD", url, idempotent=True, what=what, body=False)
         if response.status_code in (403, 405, 501) or "content-length" not in response.headers:
             # Presigned URLs are signed for GET only; some hosts refuse HEAD altogether.
-            with self._plain.stream("GET", url, headers={"Range": "bytes=0-0"}) as ranged:
-                ranged.read()
-                return ranged
+            return self._exchange(self._plain, "GET", url, idempotent=True, what=what, body=False,
+                                  make=lambda: {"headers": {"Range": "bytes=0-0"}})
         return response
+
+
+def _open_part(part: Path) -> int:
+    """The download's ``.part`` file, opened for reading and writing without following a link,
+    and only if it is this user's own regular file with no other name: a file or link another
+    party planted under this predictable name is refused, never written through."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | \
+        getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(part, flags, 0o600)
+    except OSError as exc:
+        if exc.errno in (getattr(os, "ELOOP", 40), getattr(os, "ENXIO", 6)):
+            raise OSError(exc.errno, "a symbolic link or special file is in the way; remove it") from None
+        raise
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1 or (hasattr(os, "geteuid") and
+                                                                 info.st_uid != os.geteuid()):
+        os.close(fd)
+        raise OSError(0, "a file that is not this user's own plain file is in the way; remove it")
+    return fd
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    if a.stat().st_size != b.stat().st_size:
+        return False
+    digests = []
+    for path in (a, b):
+        digest = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+        digests.append(digest.digest())
+    return digests[0] == digests[1]
+
+
+def _place(part: Path, final: Path) -> Path:
+    """Give the finished ``part`` the name ``final`` without replacing anything there: a hard
+    link fails if the name is taken. The same bytes already there count as done; other bytes
+    (or a link, or a folder) get the next free numbered name."""
+    candidates = [final, *(final.with_name(f"{final.stem} ({n}){final.suffix}") for n in range(2, 100))]
+    for candidate in candidates:
+        try:
+            os.link(part, candidate, follow_symlinks=False)
+        except FileExistsError:
+            if candidate.is_file() and not candidate.is_symlink() and _same_bytes(part, candidate):
+                part.unlink()
+                return candidate
+            continue
+        part.unlink()
+        return candidate
+    raise SubmitError(f"{final}: that name and 98 numbered ones are taken; choose another --out")
 
 
 class _RetryableStatus(httpx.TransportError):

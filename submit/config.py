@@ -48,6 +48,7 @@ def read_config(path: Path | None = None) -> dict:
 @dataclass(frozen=True)
 class Settings:
     api_key: str | None
+    key_source: str  # where the key came from, for messages that must not show it
     api_base: str
     files_base: str
     s3_bucket: str | None
@@ -61,8 +62,14 @@ def settings(api_base: str | None = None, files_base: str | None = None, s3_buck
     env = os.environ
     file = read_config()
     s3 = file.get("s3", {}) if isinstance(file.get("s3"), dict) else {}
+    sources = (("the api_key argument", api_key), ("EVOLINK_API_KEY", env.get("EVOLINK_API_KEY")),
+               (f"api_key in {config_path()}", file.get("api_key")))
+    key_source, key = next(((where, value) for where, value in sources if value), ("nowhere", None))
+    if key is not None and not isinstance(key, str):
+        raise SubmitError(f"{key_source} must be a string")
     return Settings(
-        api_key=api_key or env.get("EVOLINK_API_KEY") or file.get("api_key"),
+        api_key=key,
+        key_source=key_source,
         api_base=api_base or env.get("EVOLINK_API_BASE") or file.get("api_base") or DEFAULT_API_BASE,
         files_base=files_base or env.get("EVOLINK_FILES_BASE") or file.get("files_base") or DEFAULT_FILES_BASE,
         s3_bucket=s3_bucket or env.get("SUBMIT_S3_BUCKET") or s3.get("bucket"),

@@ -140,7 +140,12 @@ class ApiError(SubmitError):
 
 
 class TransportError(SubmitError):
-    """No usable answer: connection refused or reset, timeout, a body that is not the API's JSON."""
+    """No usable answer: connection refused or reset, timeout, a body that is not the API's JSON.
+
+    ``sent`` says whether the request may have reached the service: False when no try got past
+    connecting (nothing can have been created), True or None (unknown) otherwise."""
+
+    sent: bool | None = None
 
 
 class TaskFailed(SubmitError):
@@ -151,9 +156,22 @@ class WaitTimeout(SubmitError):
     """The task did not finish within the overall wait."""
 
 
+class DeadlineExceeded(WaitTimeout):
+    """The command's deadline (``--timeout``) passed while something was still running: a
+    request, a retry's pause, a download or a URL check."""
+
+
 class HostingError(SubmitError):
     """A file could not be given a URL the service can fetch."""
 
 
 class GateRefused(SubmitError):
     """preflight, the budget or the user said no before anything was paid."""
+
+
+class AlreadySubmitted(GateRefused):
+    """The same inputs and request are in flight or were made recently; ``row`` is the journal's."""
+
+    def __init__(self, message: str, info: ErrorInfo | None = None, task_id: str | None = None, row: int = 0):
+        super().__init__(message, info, task_id)
+        self.row = row

@@ -4,6 +4,8 @@ download, recover. The CLI strings them together; other tools can too."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +17,7 @@ from preflight.profile import Profile
 from .client import Client, Download, Task, new_idempotency_key
 from .errors import GateRefused, SubmitError, TransportError
 from .hosting import HostedFile, Host, UrlCheck, check_url
-from .journal import CREATED, REFUSED, SENT, Journal
+from .journal import CREATED, REFUSED, SENT, UNSENT, Journal
 
 
 def is_url(value: str) -> bool:
@@ -51,6 +53,23 @@ def check_budget(report: Report, max_cost_usd: float | None) -> None:
         raise GateRefused(f"estimated cost up to ${usd:.4f} is above --max-cost ${max_cost_usd:.4f}")
 
 
+def file_digest(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(api_base: str, model: str, inputs: dict[str, str], request: dict) -> str:
+    """What makes two submissions the same generation: the host, the model, each input's
+    content (a URL as written) and every request field."""
+    media = {role: value if is_url(value) else "sha256:" + file_digest(value) for role, value in inputs.items()}
+    canonical = json.dumps({"api_base": api_base.rstrip("/"), "model": model, "inputs": media, "request": request},
+                           sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def host_inputs(inputs: dict[str, str], hosts: dict[str, Host]) -> dict[str, HostedFile]:
     """A URL for each input: the user's own URL as it is, local files through their host."""
     hosted = {}
@@ -83,15 +102,22 @@ def interpret_reserved(raw: float | None, expected_credits: float | None) -> dic
 
 
 def create(client: Client, journal: Journal, body: dict, estimate: dict | None = None,
-           idempotency_key: str | None = None) -> Created:
-    """POST the task with the journal written first, so the id survives anything after the send."""
+           idempotency_key: str | None = None, fingerprint: str | None = None,
+           fresh_for: float | None = None) -> Created:
+    """POST the task with the journal written first, so the id survives anything after the send.
+    With a ``fingerprint`` (see ``fingerprint()``), the same generation still in flight or made
+    within ``fresh_for`` seconds is refused with ``AlreadySubmitted`` before anything is sent."""
     key = idempotency_key or new_idempotency_key()
-    row = journal.start(client.api_base, key, body, estimate)
+    row = journal.start(client.api_base, key, body, estimate, fingerprint=fingerprint, fresh_for=fresh_for)
     try:
         task = client.create_task(body, idempotency_key=key)
     except TransportError as exc:
+        error = exc.info.to_dict() if exc.info else {"message": str(exc)}
+        if exc.sent is False:
+            journal.update(row, state=UNSENT, error=error)
+            raise SubmitError(f"{exc}. Nothing reached the service, so no task was created", exc.info) from None
         # The POST may have arrived: keep the row so `submit recover` can ask again with the key.
-        journal.update(row, state=SENT, error=exc.info.to_dict() if exc.info else {"message": str(exc)})
+        journal.update(row, state=SENT, error=error)
         raise SubmitError(f"{exc}. The task may have been created: `submit recover {row}` asks again with the "
                           "same Idempotency-Key, which cannot create a second task", exc.info) from None
     except SubmitError as exc:
@@ -161,8 +187,7 @@ def link_expiry_warning(task: Task, journal: Journal, lifetime: float, margin: f
 
 def download(client: Client, journal: Journal, task: Task, out_dir: str | Path, profile: Profile,
              on_progress: Callable[[int, int | None], None] | None = None) -> list[Download]:
-    # A result is bounded by what the service accepts as input plus headroom for 1080p output.
-    files = client.download(task, out_dir, expected_max_bytes=4 * profile.value("video.max_file_size"),
+    files = client.download(task, out_dir, expected_max_bytes=profile.value("results.max_file_size"),
                             on_progress=on_progress)
     record_task(journal, task, [str(f.path) for f in files])
     return files

@@ -4,7 +4,11 @@ A row is written and committed before the POST (with the Idempotency-Key and the
 updated as soon as the reply is read. If the process dies in between, the row stays in state
 ``sent`` without a task id; ``submit recover`` sends the same body with the same key again, and
 the service answers with the task it already created instead of creating a second one.
-The API key is never stored here.
+The API key is never stored here: every text written is masked for it first (``secrets``).
+
+A submission of the same inputs (by content) and request as one still in flight, or completed
+within its result links' lifetime, is refused unless asked for again; the check and the new
+row are one transaction, so two identical submits at once cannot both go out.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from .errors import AlreadySubmitted, ErrorInfo, SubmitError
+from .secrets import redact
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -34,12 +41,16 @@ CREATE TABLE IF NOT EXISTS submissions (
     error           TEXT,
     estimate        TEXT,
     reserved        TEXT,
-    completed_at    TEXT
+    completed_at    TEXT,
+    fingerprint     TEXT
 );
+CREATE INDEX IF NOT EXISTS submissions_fingerprint ON submissions (fingerprint);
 """
 
-# Row states. "sent": the POST may have reached the service and its answer was not read.
-SENDING, SENT, CREATED, REFUSED = "sending", "sent", "created", "refused"
+# Row states. "sent": the POST may have reached the service and its answer was not read;
+# "unsent": it certainly did not (nothing can have been created).
+SENDING, SENT, CREATED, REFUSED, UNSENT = "sending", "sent", "created", "refused", "unsent"
+_JSON_COLUMNS = ("results", "outputs", "error", "estimate", "reserved")
 
 
 def default_path() -> Path:
@@ -72,6 +83,7 @@ class Entry:
     estimate: dict | None
     reserved: dict | None
     completed_at: str | None
+    fingerprint: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "body"} | {"model": self.body.get("model")}
@@ -88,6 +100,9 @@ class Journal:
         if fresh:
             os.chmod(self.path, 0o600)  # task ids and hosted URLs are the user's business
         self._db.execute("PRAGMA synchronous=FULL")
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(submissions)")}
+        if columns and "fingerprint" not in columns:  # a journal from before duplicates were told
+            self._db.execute("ALTER TABLE submissions ADD COLUMN fingerprint TEXT")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -99,21 +114,65 @@ class Journal:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def start(self, api_base: str, idempotency_key: str, body: dict, estimate: dict | None) -> int:
-        """Record a submission about to be sent; returns its row number."""
+    def start(self, api_base: str, idempotency_key: str, body: dict, estimate: dict | None,
+              fingerprint: str | None = None, fresh_for: float | None = None) -> int:
+        """Record a submission about to be sent; returns its row number. With a ``fingerprint``,
+        refuses (``AlreadySubmitted``) when ``duplicate_of`` finds one, in the same transaction
+        as the new row."""
         now = _now()
-        cur = self._db.execute(
-            "INSERT INTO submissions (created_at, updated_at, api_base, idempotency_key, body, state, estimate)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (now, now, api_base, idempotency_key, json.dumps(body), SENDING, json.dumps(estimate)))
+        self._db.execute("BEGIN IMMEDIATE")  # the write lock: a second identical submit waits here
+        try:
+            if fingerprint is not None:
+                earlier = self.duplicate_of(fingerprint, fresh_for)
+                if earlier is not None:
+                    raise AlreadySubmitted(describe_duplicate(earlier), None, earlier.task_id, row=earlier.row)
+            cur = self._db.execute(
+                "INSERT INTO submissions (created_at, updated_at, api_base, idempotency_key, body, state, estimate,"
+                " fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (now, now, api_base, idempotency_key, redact(json.dumps(body)), SENDING,
+                 redact(json.dumps(estimate)), fingerprint))
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
         return int(cur.lastrowid)
 
+    def duplicate_of(self, fingerprint: str, fresh_for: float | None = None) -> "Entry | None":
+        """The latest submission of the same inputs and request that is still in flight (sending,
+        sent, pending, processing), or completed less than ``fresh_for`` seconds ago."""
+        found = self._db.execute("SELECT * FROM submissions WHERE fingerprint = ? ORDER BY id DESC LIMIT 1",
+                                 (fingerprint,)).fetchone()
+        if not found:
+            return None
+        entry = self._entry(found)
+        if entry.state in (SENDING, SENT):
+            return entry
+        if entry.state != CREATED or entry.status in ("failed", "cancelled"):
+            return None
+        if entry.status != "completed":
+            return entry
+        since = dt.datetime.fromisoformat(entry.completed_at or entry.updated_at)
+        age = (dt.datetime.now(dt.timezone.utc) - since).total_seconds()
+        return entry if fresh_for is None or age < fresh_for else None
+
     def update(self, row: int, **fields) -> None:
-        encoded = {k: json.dumps(v) if k in ("results", "outputs", "error", "estimate", "reserved") else v
+        encoded = {k: redact(json.dumps(v)) if k in _JSON_COLUMNS else (redact(v) if isinstance(v, str) else v)
                    for k, v in fields.items()}
         encoded["updated_at"] = _now()
         columns = ", ".join(f"{k} = ?" for k in encoded)
-        self._db.execute(f"UPDATE submissions SET {columns} WHERE id = ?", (*encoded.values(), row))
+        try:
+            self._db.execute(f"UPDATE submissions SET {columns} WHERE id = ?", (*encoded.values(), row))
+        except sqlite3.IntegrityError:
+            task_id = fields.get("task_id")
+            holder = self.row_of(task_id) if task_id else None
+            if holder is None:
+                raise
+            # The service named a task another row holds: recorded as said, and told.
+            message = (f"the service answered with task {task_id}, which journal row {holder} already holds; "
+                       f"no second task was recorded (check it with: submit status {task_id})")
+            error = ErrorInfo("duplicate_task_id", message)
+            self.update(row, **{k: v for k, v in fields.items() if k != "task_id"}, error=error.to_dict())
+            raise SubmitError(message, error, task_id) from None
 
     def update_task(self, task_id: str, **fields) -> None:
         row = self.row_of(task_id)
@@ -138,8 +197,22 @@ class Journal:
 
     def _entry(self, r: tuple) -> Entry:
         (row, created_at, updated_at, api_base, key, body, state, task_id, status, progress, results, outputs,
-         error, estimate, reserved, completed_at) = r
+         error, estimate, reserved, completed_at, fingerprint) = r
         return Entry(row, created_at, updated_at, api_base, key, json.loads(body), state, task_id, status, progress,
                      json.loads(results) if results else [], json.loads(outputs) if outputs else [],
                      json.loads(error) if error else None, json.loads(estimate) if estimate else None,
-                     json.loads(reserved) if reserved else None, completed_at)
+                     json.loads(reserved) if reserved else None, completed_at, fingerprint)
+
+
+def describe_duplicate(entry: Entry) -> str:
+    """Why a submission of the same inputs is refused, and what to do instead."""
+    if entry.state in (SENDING, SENT):
+        what = (f"journal row {entry.row} sent the same inputs and request and its answer was not read: "
+                f"`submit recover {entry.row}` finds that task without paying again")
+    elif entry.status == "completed":
+        what = (f"task {entry.task_id} (journal row {entry.row}) already made this from the same inputs and request: "
+                f"`submit download {entry.task_id}` fetches it")
+    else:
+        what = (f"task {entry.task_id} (journal row {entry.row}) is {entry.status or 'in flight'} with the same "
+                f"inputs and request: `submit wait {entry.task_id}` follows it")
+    return f"{what}; pass --again to pay for another generation"

@@ -19,7 +19,7 @@ from typing import Callable
 import httpx
 
 # Failures where the request certainly did not reach the service: always safe to send again.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Failures where it may have arrived and been acted on: safe only with an idempotency key.
 _MAYBE_SENT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError,
                httpx.RemoteProtocolError)
@@ -84,7 +84,7 @@ def send_with_retries(
         attempt += 1
         try:
             response = send()
-        except _NOT_SENT as exc:
+        except NOT_SENT as exc:
             error, why, retry_after = exc, f"connection failed ({type(exc).__name__})", None
         except _MAYBE_SENT as exc:
             if not idempotent:

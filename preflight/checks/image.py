@@ -48,6 +48,30 @@ def encoding(ctx: Context):
     return passed(f"{h.bit_depth}-bit {h.color}", measured=measured)
 
 
+@register("image.transparency")
+def transparency(ctx: Context):
+    """A transparent picture shows its viewer's background; the service may see anything there."""
+    f = ctx.facts
+    if f.image is None:
+        return None
+    shares = f.transparency
+    if shares is None:
+        if f.pixel_check != "decoded" and f.image.color in ("rgba", "gray+alpha", "palette"):
+            return skipped(f"{f.image.color} may be transparent; measured when the pixels are decoded "
+                           "(not with --metadata-only)")
+        return passed("opaque", measured=shares)
+    if shares["transparent"] >= 0.999:
+        return failed("every pixel is fully transparent: a viewer sees an empty picture, and the service may see "
+                      "whatever colours hide under the alpha channel; export the picture with its background",
+                      measured=shares)
+    seen_through = shares["transparent"] + shares["translucent"]
+    if seen_through >= 0.01:
+        return warned(f"a transparent PNG: {seen_through:.0%} of the picture is see-through, so the service fills "
+                      "it with a colour of its choosing (often black or white); the content checks judged it on "
+                      "white", measured=shares)
+    return passed("an alpha channel, but opaque where it matters", measured=shares)
+
+
 @register("image.file_size")
 def file_size(ctx: Context):
     return file_size_within(ctx, "image.max_file_size", "prep recompresses it")

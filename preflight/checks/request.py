@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import threading
 from urllib.parse import urlsplit
@@ -108,6 +109,7 @@ def _resolve(host: str, timeout: float) -> tuple[list[str] | None, str | None]:
 
 
 def _internal_reason(address: str) -> str | None:
+    """What kind of non-public address ``address`` is ("a loopback address"), or None."""
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
@@ -115,13 +117,37 @@ def _internal_reason(address: str) -> str | None:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     if ip.is_loopback:
-        return "loopback"
+        return "a loopback address"
     if ip.is_link_local:
-        return "link-local"
+        return "a link-local address"
     if ip.is_private:
-        return "private"
+        return "a private address"
     if ip.is_unspecified or ip.is_multicast or ip.is_reserved or not ip.is_global:
-        return "not a public address"
+        return "a reserved, multicast or otherwise non-public address"
+    return None
+
+
+# A host name as DNS spells it (letters, digits, hyphens; dots between labels), or an IP literal.
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$")
+
+
+def _host_problem(host: str) -> str | None:
+    """Why ``host`` (lower case, IDNA applied) cannot be a host name, or None."""
+    if _internal_reason(host) is not None or ":" in host:
+        return None  # an IP literal: judged as an address
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return f"host {host!r} is not a valid host name"
+    if not _HOST_NAME.match(ascii_host):
+        bad = next((c for c in host if not (c.isalnum() or c in ".-_")), None)
+        what = f"contains {bad!r}" if bad else "is not spelled as a host name"
+        return f"host {host!r} {what}: not a valid host name"
     return None
 
 
@@ -147,13 +173,20 @@ def callback_url(ctx: Context):
                       measured=measured, limit=limit)
     if not host:
         return failed("the URL has no host", measured=measured, limit=limit)
+    if parts.username is not None or parts.password is not None:
+        return failed("the URL carries a user name or password (user:pass@host); credentials in a URL end up in "
+                      "logs on every server it passes: use a token in the path or query, or a signed request",
+                      measured=measured, limit=limit)
     host = host.rstrip(".").lower()
+    problem = _host_problem(host)
+    if problem:
+        return failed(problem, measured=measured, limit=limit)
     if host == "localhost" or host.endswith(_INTERNAL_SUFFIXES) or "." not in host and ":" not in host:
         return failed(f"host {host!r} is an internal name; the service only calls public addresses",
                       measured=measured, limit=limit)
     literal = _internal_reason(host)
     if literal:
-        return failed(f"host {host} is a {literal} address; the service refuses internal addresses",
+        return failed(f"host {host} is {literal}; the service refuses internal addresses",
                       measured=measured, limit=limit)
     addresses, error = _resolve(host, DNS_TIMEOUT_S)
     if addresses is None:
@@ -165,6 +198,6 @@ def callback_url(ctx: Context):
     internal = [(a, r) for a in addresses if (r := _internal_reason(a))]
     if internal:
         address, reason = internal[0]
-        return failed(f"host {host} resolves to {address}, a {reason} address; the service refuses internal addresses",
+        return failed(f"host {host} resolves to {address}, {reason}; the service refuses internal addresses",
                       measured=measured, limit=limit)
     return passed(f"HTTPS, {len(url)} characters, {host} resolves to public addresses", measured=measured, limit=limit)

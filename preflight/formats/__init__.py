@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..report import Report
 from . import github_format, json_format, junit_format, sarif_format, text_format
+from .printable import printable, printable_report
 
 # Formats that render a whole run at once (they take [(name, report), ...]).
 _RUN_FORMATS = {
@@ -23,11 +24,16 @@ FORMATS = tuple(_RUN_FORMATS)
 
 
 def render(report: Report, fmt: str, color: bool = False, name: str | None = None) -> str:
-    return _RUN_FORMATS[fmt]([(name or _default_name(report), report)], color=color)
+    return _render([(name or _default_name(report), report)], fmt, color)
 
 
 def render_results(results, fmt: str, color: bool = False) -> str:
-    return _RUN_FORMATS[fmt]([(r.unit.name, r.report) for r in results], color=color)
+    return _render([(r.unit.name, r.report) for r in results], fmt, color)
+
+
+def _render(named: list[tuple[str, Report]], fmt: str, color: bool) -> str:
+    # Names and messages made printable first: no format can then be broken by a file name.
+    return _RUN_FORMATS[fmt]([(printable(name), printable_report(report)) for name, report in named], color=color)
 
 
 def _default_name(report: Report) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from .. import __version__
 from ..atomic import write_text_atomic
 from ..report import Status
+from .printable import printable
 
 _W, _LANE = 800, 26
 _CSS = """
@@ -29,7 +30,7 @@ svg text{font-size:11px;fill:#444}
 
 
 def _esc(value) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(printable(str(value), lines=True), quote=True)
 
 
 def _checks_table(report) -> str:

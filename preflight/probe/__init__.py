@@ -55,6 +55,9 @@ class FileFacts:
     video: VideoFacts | None = None
     # How far the pixel data was verified, for the report ("decoded", or why not).
     pixel_check: str | None = None
+    # Image pixels a viewer cannot see (alpha 0), and those partly see-through, as shares of the
+    # picture; None when not decoded or when the picture has no alpha channel.
+    transparency: dict[str, float] | None = None
 
     @property
     def kind(self) -> str:
@@ -83,8 +86,8 @@ def _read_head(path: str) -> tuple[int, bytes]:
         return st.st_size, f.read(SNIFF_BYTES)
 
 
-def _verify_image_pixels(path: str, header: ImageHeader) -> str | None:
-    """Decode the image to prove its pixel data is intact. Returns a problem, or None."""
+def _verify_image_pixels(path: str, header: ImageHeader) -> tuple[str | None, dict[str, float] | None]:
+    """Decode the image to prove its pixel data is intact: (problem or None, transparency)."""
     import warnings
 
     from PIL import Image
@@ -97,9 +100,18 @@ def _verify_image_pixels(path: str, header: ImageHeader) -> str | None:
                     # DCT scaling still reads every byte of entropy data, at a fraction of the memory.
                     im.draft("RGB", (_DECODE_TARGET_SIDE, _DECODE_TARGET_SIDE))
                 im.load()
+                return None, _transparency(im)
         except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, zlib.error ...
-            return f"pixel data does not decode: {exc}"
-    return None
+            return f"pixel data does not decode: {exc}", None
+
+
+def _transparency(im) -> dict[str, float] | None:
+    """Shares of fully and partly transparent pixels, or None for a picture without alpha."""
+    if "A" not in im.getbands() and "transparency" not in im.info:
+        return None
+    alpha = im.convert("RGBA").getchannel("A").histogram()
+    total = sum(alpha) or 1
+    return {"transparent": alpha[0] / total, "translucent": sum(alpha[1:255]) / total}
 
 
 def probe_file(path: str, expect: str | None = None, verify_pixels: bool = True) -> FileFacts:
@@ -146,7 +158,7 @@ def probe_file(path: str, expect: str | None = None, verify_pixels: bool = True)
             if pixels > DECODE_MAX_PIXELS:
                 facts.pixel_check = f"not decoded: {pixels / 1e6:,.0f} MP is above the {DECODE_MAX_PIXELS / 1e6:.0f} MP decode bound"
             else:
-                facts.problem = _verify_image_pixels(path, facts.image)
+                facts.problem, facts.transparency = _verify_image_pixels(path, facts.image)
                 facts.pixel_check = "decoded" if facts.problem is None else None
         return facts
 

@@ -12,7 +12,10 @@ a setting (``code_style`` for integer or string ``error.code``, ``credit_unit`` 
 Faults are injected on demand, in process (``server.inject(...)``) or over HTTP
 (``POST /_fake/faults``): status codes with or without Retry-After, HTML error pages, malformed
 JSON, dropped connections before or after the request is acted on, slow answers, downloads cut
-in the middle, and tasks that fail with a business code or stay pending forever.
+in the middle, and tasks that fail with a business code or stay pending forever. Hostile ones
+too: an endless body, a reply dripped a byte at a time (headers included), an error said with
+HTTP 200, the bearer key echoed in an error, and a next task whose id or result link the fault
+chooses (``value``).
 
     >>> with FakeEvoLink(api_key="k") as server:
     ...     client = Client("k", api_base=server.url, files_base=server.url)
@@ -62,12 +65,15 @@ class Fault:
     or ``"task"`` for the next created task. ``times`` counts down; -1 is forever."""
 
     route: str
-    kind: str  # status | html | malformed | drop | drop_after | slow | cut | fail | stuck
+    # status | html | malformed | drop | drop_after | slow | cut | fail | stuck | endless | drip | error_200
+    # | echo_key | task_id | result_url
+    kind: str
     status: int = 500
     code: str | int | None = None
     retry_after: str | None = None
     delay: float = 0.0
     times: int = 1
+    value: str | None = None  # task_id: the next task's id; result_url: its result link
 
     def matches(self, method: str, path: str) -> bool:
         want_method, _, prefix = self.route.partition(" ")
@@ -88,6 +94,7 @@ class _Task:
     fail_code: str | None = None
     fail_message: str = ""
     result_path: Path | None = None
+    result_url: str | None = None  # a link the fault chose instead of the fake's own
     completed_at: float | None = None
     reserved_credits: float = 0.0
     billed_seconds: int = 0
@@ -313,7 +320,7 @@ class FakeEvoLink:
         }
         if task.status == "completed":
             expires = int(task.completed_at + self.link_ttl)
-            body["results"] = [f"{self.url}/results/{task.id}/output.mp4?expires={expires}"]
+            body["results"] = [task.result_url or f"{self.url}/results/{task.id}/output.mp4?expires={expires}"]
         if task.status == "failed":
             body["error"] = {"code": task.fail_code, "message": task.fail_message or task.fail_code,
                              "type": "task_error"}
@@ -387,6 +394,8 @@ def validate_generation(body: Any, profile) -> str | None:
         parts = urlsplit(callback)
         if parts.scheme != "https":
             return "callback_url must use HTTPS"
+        if parts.username is not None or parts.password is not None:
+            return "callback_url must not carry credentials"
         if not parts.hostname or _private_host(parts.hostname):
             return "callback_url must not point to a private address"
     return None
@@ -471,9 +480,13 @@ class _Handler(BaseHTTPRequestHandler):
             elif fault.kind == "drop":
                 self.close_connection = True
                 return
-            elif fault.kind in ("status", "html", "malformed"):
+            elif fault.kind in ("status", "html", "malformed", "error_200", "echo_key"):
                 self._fault_reply(fault)
                 return
+            elif fault.kind == "endless":
+                return self._endless()
+            elif fault.kind == "drip":
+                return self._drip(fault)
         try:
             if fault is not None and fault.kind == "drop_after":
                 real = self.wfile
@@ -502,8 +515,47 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(fault.status, page.encode(), "text/html", headers)
         elif fault.kind == "malformed":
             self._send(fault.status if fault.status < 400 else 200, b'{"id": "task-unified-17', headers=headers)
+        elif fault.kind == "error_200":
+            self._json(200, {"error": {"code": fault.code or "insufficient_quota", "message": "said with HTTP 200",
+                                       "type": "api_error"}})
+        elif fault.kind == "echo_key":  # a careless server quoting the credentials back
+            self._error(fault.status, "unauthorized", f"bad token: {self.headers.get('Authorization', '')!r}")
         else:
             self._error(fault.status, fault.code if isinstance(fault.code, str) else None, headers=headers)
+
+    # A hostile reply stops by itself after this long, whatever the client does.
+    _HOSTILE_LIMIT_S = 120.0
+
+    def _endless(self) -> None:
+        """200 with no length, then bytes until the client hangs up (or the limit)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        block, stop = b"\0" * (1 << 16), time.monotonic() + self._HOSTILE_LIMIT_S
+        self.close_connection = True
+        try:
+            while time.monotonic() < stop:
+                self.wfile.write(block)
+        except OSError:
+            pass
+
+    def _drip(self, fault: Fault) -> None:
+        """A whole JSON reply, headers included, one byte every ``delay`` seconds."""
+        body = json.dumps({"id": "task-unified-0-drip", "status": "pending"}).encode()
+        raw = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+               "Connection: close\r\n\r\n").encode() + body
+        stop = time.monotonic() + self._HOSTILE_LIMIT_S
+        self.close_connection = True
+        try:
+            for byte in raw:
+                if time.monotonic() > stop:
+                    break
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(fault.delay or 1.0)
+        except OSError:
+            pass
 
     def _route(self, path: str, body: bytes, fault: Fault | None) -> None:
         fake = self.server_state
@@ -581,6 +633,10 @@ class _Handler(BaseHTTPRequestHandler):
             task_fault = fake._take_task_fault()
             if task_fault is not None and task_fault.kind == "stuck":
                 task.stuck = True
+            elif task_fault is not None and task_fault.kind == "task_id":
+                task.id = str(task_fault.value)
+            elif task_fault is not None and task_fault.kind == "result_url":
+                task.result_url = str(task_fault.value)
             elif task_fault is not None:
                 task.fail_code = str(task_fault.code or "unknown_error")
                 task.fail_message = f"injected failure: {task.fail_code}"
