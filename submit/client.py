@@ -412,6 +412,13 @@ class Client:
         unless ``raise_on_failure`` is false, ``TaskFailed`` with the business code.
         """
         check_id(task_id, "task id", self.id_max_chars)
+        try:
+            return self._wait(task_id, interval, jitter, timeout, on_update, raise_on_failure)
+        except DeadlineExceeded:
+            raise DeadlineExceeded(f"task {task_id} not finished at the deadline (--timeout); it goes on: "
+                                   f"resume with: submit wait {task_id}", None, task_id) from None
+
+    def _wait(self, task_id, interval, jitter, timeout, on_update, raise_on_failure) -> Task:
         deadline = time.monotonic() + timeout
         if self.deadline is not None:
             deadline = min(deadline, self.deadline)
@@ -467,7 +474,12 @@ class Client:
             raise SubmitError(f"{out}: the output folder cannot be made ({exc.strerror or exc})",
                               ErrorInfo("output_not_writable", str(exc)), task.id) from None
         limit = min(self.max_result_bytes, expected_max_bytes or self.max_result_bytes)
-        return [self._download_one(url, out / name, task.id, limit, on_progress) for url, name in zip(task.results, names)]
+        try:
+            return [self._download_one(url, out / name, task.id, limit, on_progress)
+                    for url, name in zip(task.results, names)]
+        except DeadlineExceeded:
+            raise DeadlineExceeded(f"task {task.id}'s results were not all downloaded by the deadline (--timeout); "
+                                   f"resume with: submit download {task.id}", None, task.id) from None
 
     def _download_one(self, url: str, final: Path, task_id: str, max_bytes: int, on_progress) -> Download:
         part = final.with_name(f".{final.name}.part")

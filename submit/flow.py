@@ -15,7 +15,7 @@ from preflight import Report, Request, check
 from preflight.profile import Profile
 
 from .client import Client, Download, Task, new_idempotency_key
-from .errors import GateRefused, SubmitError, TransportError
+from .errors import DeadlineExceeded, GateRefused, SubmitError, TransportError
 from .hosting import HostedFile, Host, UrlCheck, check_url
 from .journal import CREATED, REFUSED, SENT, UNSENT, Journal
 
@@ -120,6 +120,10 @@ def create(client: Client, journal: Journal, body: dict, estimate: dict | None =
         journal.update(row, state=SENT, error=error)
         raise SubmitError(f"{exc}. The task may have been created: `submit recover {row}` asks again with the "
                           "same Idempotency-Key, which cannot create a second task", exc.info) from None
+    except DeadlineExceeded as exc:  # cut off mid-request: it may have arrived
+        journal.update(row, state=SENT, error={"code": "deadline_exceeded", "message": str(exc)})
+        raise DeadlineExceeded(f"{exc}. The task may have been created: `submit recover {row}` asks again with the "
+                               "same Idempotency-Key, which cannot create a second task") from None
     except SubmitError as exc:
         journal.update(row, state=REFUSED, error=exc.info.to_dict() if exc.info else {"message": str(exc)})
         raise

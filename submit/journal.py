@@ -171,7 +171,8 @@ class Journal:
             message = (f"the service answered with task {task_id}, which journal row {holder} already holds; "
                        f"no second task was recorded (check it with: submit status {task_id})")
             error = ErrorInfo("duplicate_task_id", message)
-            self.update(row, **{k: v for k, v in fields.items() if k != "task_id"}, error=error.to_dict())
+            kept = {k: v for k, v in fields.items() if k != "task_id"}
+            self.update(row, **{**kept, "error": error.to_dict()})
             raise SubmitError(message, error, task_id) from None
 
     def update_task(self, task_id: str, **fields) -> None:
