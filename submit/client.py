@@ -415,8 +415,9 @@ class Client:
         try:
             return self._wait(task_id, interval, jitter, timeout, on_update, raise_on_failure)
         except DeadlineExceeded:
-            raise DeadlineExceeded(f"task {task_id} not finished at the deadline (--timeout); it goes on: "
-                                   f"resume with: submit wait {task_id}", None, task_id) from None
+            # Still running at the deadline: a wait that timed out, whichever step it was in.
+            raise WaitTimeout(f"task {task_id} not finished at the deadline (--timeout); it goes on: "
+                              f"resume with: submit wait {task_id}", None, task_id) from None
 
     def _wait(self, task_id, interval, jitter, timeout, on_update, raise_on_failure) -> Task:
         deadline = time.monotonic() + timeout

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from urllib.parse import quote, quote_plus
 
@@ -72,6 +73,7 @@ class Redactor:
 
     def __init__(self):
         self._forms: list[str] = []
+        self._short: list[re.Pattern] = []
         self._lock = threading.Lock()
 
     def add(self, secret: str | None) -> None:
@@ -79,12 +81,19 @@ class Redactor:
             return
         with self._lock:
             # Longest first: a form that contains another is masked whole.
-            self._forms = sorted(set(self._forms) | forms(secret), key=len, reverse=True)
+            self._forms = sorted(set(self._forms) | {f for f in forms(secret) if len(f) >= _MIN_PIECE},
+                                 key=len, reverse=True)
+            if len(secret) < _MIN_PIECE:
+                # A toy key ("k" in a test): masked only where it stands alone, or every word
+                # holding that letter would be blotted out.
+                self._short.append(re.compile(rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])"))
 
     def __call__(self, text: str) -> str:
         for form in self._forms:
             if form in text:
                 text = text.replace(form, MASK)
+        for pattern in self._short:
+            text = pattern.sub(MASK, text)
         return text
 
 

@@ -27,6 +27,17 @@ import make_faults  # noqa: E402
 TIMEOUT = 60  # preflight's --timeout in these runs; a run must end well within it
 
 
+@pytest.fixture(scope="module")
+def faults(tmp_path_factory, fx):
+    out = tmp_path_factory.mktemp("faults")
+    entries = make_faults.build(out, fx)
+    yield out, entries
+    for entry in entries:  # let pytest remove the folder
+        path = out / entry["file"]
+        if path.exists() and not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def table():
     yield

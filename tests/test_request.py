@@ -56,7 +56,7 @@ def test_quality_and_orientation_defaults_are_reported():
     ("https://169.254.169.254/latest", F, "link-local"),
     ("https://[fe80::1]/hook", F, "link-local"),
     ("https://[::ffff:10.0.0.1]/hook", F, "private"),
-    ("https://100.64.0.1/hook", F, "not a public address"),
+    ("https://100.64.0.1/hook", F, "non-public address"),
     ("https://localhost/hook", F, "internal name"),
     ("https://api.localhost/hook", F, "internal name"),
     ("https://printer.local/hook", F, "internal name"),
