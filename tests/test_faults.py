@@ -230,7 +230,7 @@ def test_submit_wait_and_download_under_fault(fx, tmp_path):
                "SUBMIT_JOURNAL": str(tmp_path / "journal.sqlite3"), "SUBMIT_CONFIG": str(tmp_path / "none.toml")}
         args = ["--image", fx / "image/person_upper.png", "--video", fx / "video/person_steady.mp4", "--orientation",
                 "image", "--yes", "--metadata-only", "--format", "json", "--wait", "--poll-interval", "0.05",
-                "--out", tmp_path / "results"]
+                "--out", tmp_path / "results", "--again"]  # the same inputs each time, on purpose
         cases = []
         server.inject(route="task", kind="fail", code="generation_timeout")
         cases.append(("task fails (generation_timeout)", run_submit(*args, env=env), 1, "generation_timeout"))
