@@ -74,6 +74,13 @@ def atomic_output(final: Path):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def write_problem(exc: OSError) -> str:
+    """Why a write failed, in words (``mkdir`` says "File exists" when a folder on the path is a file)."""
+    if isinstance(exc, (FileExistsError, NotADirectoryError)):
+        return "a part of its path is a file, not a folder"
+    return exc.strerror or str(exc)
+
+
 def write_text_atomic(path: str | Path, text: str) -> None:
     with atomic_output(Path(path)) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .atomic import write_text_atomic
+from .atomic import write_problem, write_text_atomic
 
 
 def default_dir() -> Path:
@@ -62,6 +62,7 @@ class Cache:
         self._index_path = self.root / "file-hashes.json"
         self._lock = threading.Lock()
         self._dirty = False
+        self.problem: str | None = None  # why results could not be stored (the run goes on without)
         try:
             self._index: dict[str, list] = json.loads(self._index_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -105,7 +106,10 @@ class Cache:
             return None
 
     def put(self, key: str, value: dict) -> None:
-        write_text_atomic(self.root / "reports" / key[:2] / f"{key}.json", json.dumps(value))
+        try:
+            write_text_atomic(self.root / "reports" / key[:2] / f"{key}.json", json.dumps(value))
+        except OSError as exc:  # a cache is a saving, never a reason to fail a run
+            self.problem = f"{self.root}: results not cached ({write_problem(exc)})"
 
     def save(self) -> None:
         with self._lock:
@@ -117,5 +121,8 @@ class Cache:
             except (OSError, ValueError):
                 on_disk = {}
             on_disk.update(self._index)
-            write_text_atomic(self._index_path, json.dumps(on_disk))
+            try:
+                write_text_atomic(self._index_path, json.dumps(on_disk))
+            except OSError as exc:
+                self.problem = f"{self.root}: results not cached ({write_problem(exc)})"
             self._dirty = False

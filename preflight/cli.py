@@ -137,12 +137,19 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
         results = batch.run(units, profile=profile, config=config, metadata_only=metadata_only,
                             jobs=jobs or config.jobs, cache=cache, visual=bool(html_report), progress=progress,
                             timeout=unit_timeout or None)
-    if html_report:
-        from .formats.html_report import write_report
-
-        write_report(results, html_report)
     color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     click.echo(render_results(results, fmt, color=color))
+    if cache is not None and cache.problem:
+        click.echo(f"warning: {cache.problem}", err=True)
+    if html_report:
+        from .atomic import write_problem
+        from .formats.html_report import write_report
+
+        try:
+            write_report(results, html_report)
+        except OSError as exc:
+            click.echo(f"preflight: --report {html_report}: cannot be written ({write_problem(exc)})", err=True)
+            sys.exit(ExitCode.USAGE)
     sys.exit(max(r.report.exit_code(strict) for r in results))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .profile import Profile
@@ -76,6 +77,12 @@ class ResolvedRequest:
             "callback_url": without_password(self.callback_url),
             "defaulted": list(self.defaulted),
         }
+
+
+# A task or element id as the API writes them ("task-unified-1757156493-abc12345", "el-123"):
+# letters, digits, '.', '_' and '-', starting with a letter or digit. Anything else is refused
+# before it can reach a path, a URL or a log line.
+PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def without_password(url: str | None) -> str | None:

@@ -55,7 +55,8 @@ def plan(image: str | Path | None = None, video: str | Path | None = None, *, or
 
 
 # Findings no edit of the file can fix: prep reports them and leaves the input alone.
-_UNFIXABLE = {"image.person", "video.people", "image.body_visibility", "image.upright", "video.frame_rate"}
+_UNFIXABLE = {"image.person", "video.people", "image.body_visibility", "image.upright", "video.frame_rate",
+              "image.transparency"}
 
 
 def _refuse_what_prep_cannot_fix(report: Report, items: list[MediaPlan]) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from preflight import Report, check
-from preflight.atomic import atomic_output
+from preflight.atomic import atomic_output, write_problem
 from preflight.ffmpeg_binary import ffmpeg_exe, local_file
 
 from .plan import MediaPlan, Plan
@@ -119,7 +119,7 @@ def apply(plan: Plan) -> PrepResult:
                 else:
                     _image(item, tmp)
         except OSError as exc:  # a folder that cannot be written, a full disk, a file size limit
-            raise PrepError(f"{item.output}: cannot be written ({exc.strerror or exc}); nothing was left behind "
+            raise PrepError(f"{item.output}: cannot be written ({write_problem(exc)}); nothing was left behind "
                             "and the input is untouched") from None
     result = PrepResult(plan)
     paths: dict[str, str] = {}

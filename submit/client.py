@@ -19,7 +19,6 @@ import json
 import mimetypes
 import os
 import random
-import re
 import stat
 import time
 import uuid
@@ -29,6 +28,8 @@ from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
 import httpx
+
+from preflight.request import PLAIN_ID
 
 from .errors import (ApiError, DeadlineExceeded, ErrorInfo, HostingError, SubmitError, TaskFailed, TransportError,
                      WaitTimeout, parse_error)
@@ -50,7 +51,6 @@ MAX_REPLY_BYTES = 2_000_000
 MAX_RESULT_BYTES = 400_000_000
 RESULT_EXTENSIONS = (".mp4", ".mov", ".webm")
 ID_MAX_CHARS = 128
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _NOT_SENT = (*NOT_SENT, httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
 
@@ -61,7 +61,7 @@ class InvalidId(SubmitError):
 def check_id(value: object, what: str = "task id", max_chars: int = ID_MAX_CHARS) -> str:
     """``value`` if it is a plain token (letters, digits, '.', '_', '-'; not starting with a
     dot or dash; at most ``max_chars``); else ``InvalidId`` with a worded reason."""
-    if isinstance(value, str) and len(value) <= max_chars and _TOKEN.fullmatch(value):
+    if isinstance(value, str) and len(value) <= max_chars and PLAIN_ID.fullmatch(value):
         return value
     shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
     raise InvalidId(f"{what} {shown} is not a plain id (letters, digits, '.', '_' and '-', at most {max_chars} "

@@ -16,7 +16,9 @@ ROWS: dict[str, list[str]] = {section: [] for section in HEADS}
 
 
 def cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")[:160]
+    from preflight.formats.printable import printable
+
+    return " ".join(printable(str(text), lines=True).split()).replace("|", "\\|")[:160]
 
 
 def write() -> None:

@@ -482,6 +482,24 @@ def test_prep_into_a_folder_that_cannot_be_made_is_worded(fx, tmp_path):
     row("prep -o under a regular file", 1, "worded: cannot be written; nothing left behind")
 
 
+def test_a_report_or_cache_that_cannot_be_written_is_worded(fx, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    report = run_cli("--image", fx / "image/person_upper.png", "--report", blocker / "r.html")
+    assert report.code == 2 and "cannot be written (a part of its path is a file" in report.stderr
+    cached = run_cli("--image", fx / "image/person_upper.png", "--metadata-only", "--cache-dir", blocker / "c")
+    assert cached.code == 0 and "results not cached" in cached.stderr
+    row("preflight --report or --cache-dir under a regular file", 2, "report: worded, exit 2; cache: a warning, "
+        "the run goes on")
+
+
+def test_an_element_id_that_is_not_a_token_fails(fx):
+    run = run_cli("--image", fx / "image/person_upper.png", "--orientation", "video", "--element-id", "../../x",
+                  "--metadata-only", "--format", "json")
+    check = next(c for c in run.json()["checks"] if c["id"] == "request.element_list")
+    assert run.code == 1 and check["status"] == "fail" and "not a plain id" in check["message"]
+
+
 def test_a_full_disk_while_writing_an_image_is_worded(fx, tmp_path):
     def small_files():  # EFBIG past 1 kB: the same OSError path as ENOSPC, without a full disk
         resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))

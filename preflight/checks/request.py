@@ -8,6 +8,7 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
+from ..request import PLAIN_ID
 from .base import Context, failed, passed, register, warned
 
 # How long a callback host's name may take to resolve before the check gives up on it.
@@ -76,9 +77,10 @@ def element_list(ctx: Context):
     problems = []
     if len(ids) > most:
         problems.append(f"{len(ids)} elements given, at most {most} allowed")
-    bad = [i for i in ids if not i.strip() or any(c.isspace() for c in i)]
+    bad = [i for i in ids if not PLAIN_ID.fullmatch(i) or len(i) > ctx.profile.value("network.task_id_max_chars")]
     if bad:
-        problems.append(f"element id {bad[0]!r} is empty or contains spaces")
+        problems.append(f"element id {bad[0]!r} is not a plain id (letters, digits, '.', '_' and '-', starting "
+                        "with a letter or digit)")
     if ctx.request.orientation != needs:
         problems.append(f"an element requires --orientation {needs} (it is {ctx.request.orientation})")
     if problems:
