@@ -355,10 +355,9 @@ def _submit(obj, stack, profile, request, image, video, wait, out, max_cost, yes
         return OK
     journal = stack.enter_context(Journal(obj["journal"]))
     # The user's own files (before prep) and the whole request: the same generation twice.
-    same = None if again else flow.fingerprint(conf.api_base, profile.value("request.model"), given,
-                                               resolved.to_dict())
+    same = flow.fingerprint(conf.api_base, profile.value("request.model"), given, resolved.to_dict())
     fresh_for = profile.value("results.link_lifetime")
-    earlier = journal.duplicate_of(same, fresh_for) if same else None
+    earlier = None if again else journal.duplicate_of(same, fresh_for)
     if earlier is not None:
         from .journal import describe_duplicate
 
@@ -377,7 +376,8 @@ def _submit(obj, stack, profile, request, image, video, wait, out, max_cost, yes
     try:
         hosted = flow.host_inputs(inputs, hosts)
         body = generation_body(profile, resolved, hosted["image"].url, hosted["video"].url)
-        created = flow.create(client, journal, body, estimate, fingerprint=same, fresh_for=fresh_for)
+        created = flow.create(client, journal, body, estimate, fingerprint=same, fresh_for=fresh_for,
+                              again=again)
     except SubmitError as exc:
         _fail(fmt, exc, _code_for(exc), cost=estimate)
     task = created.task

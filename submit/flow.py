@@ -103,12 +103,14 @@ def interpret_reserved(raw: float | None, expected_credits: float | None) -> dic
 
 def create(client: Client, journal: Journal, body: dict, estimate: dict | None = None,
            idempotency_key: str | None = None, fingerprint: str | None = None,
-           fresh_for: float | None = None) -> Created:
+           fresh_for: float | None = None, again: bool = False) -> Created:
     """POST the task with the journal written first, so the id survives anything after the send.
     With a ``fingerprint`` (see ``fingerprint()``), the same generation still in flight or made
-    within ``fresh_for`` seconds is refused with ``AlreadySubmitted`` before anything is sent."""
+    within ``fresh_for`` seconds is refused with ``AlreadySubmitted`` before anything is sent,
+    unless ``again``."""
     key = idempotency_key or new_idempotency_key()
-    row = journal.start(client.api_base, key, body, estimate, fingerprint=fingerprint, fresh_for=fresh_for)
+    row = journal.start(client.api_base, key, body, estimate, fingerprint=fingerprint, fresh_for=fresh_for,
+                        again=again)
     try:
         task = client.create_task(body, idempotency_key=key)
     except TransportError as exc:

@@ -115,14 +115,14 @@ class Journal:
         self.close()
 
     def start(self, api_base: str, idempotency_key: str, body: dict, estimate: dict | None,
-              fingerprint: str | None = None, fresh_for: float | None = None) -> int:
+              fingerprint: str | None = None, fresh_for: float | None = None, again: bool = False) -> int:
         """Record a submission about to be sent; returns its row number. With a ``fingerprint``,
         refuses (``AlreadySubmitted``) when ``duplicate_of`` finds one, in the same transaction
-        as the new row."""
+        as the new row, unless ``again`` (the row still records it, for later checks)."""
         now = _now()
         self._db.execute("BEGIN IMMEDIATE")  # the write lock: a second identical submit waits here
         try:
-            if fingerprint is not None:
+            if fingerprint is not None and not again:
                 earlier = self.duplicate_of(fingerprint, fresh_for)
                 if earlier is not None:
                     raise AlreadySubmitted(describe_duplicate(earlier), None, earlier.task_id, row=earlier.row)

@@ -566,6 +566,8 @@ def test_the_same_submission_twice_is_refused_unless_again(fake, env, fx):
     assert first.json()["task_id"] in second.json()["error"]["message"] and fake.counts["creates"] == 1
     again = run_submit(*pair(fx), "--again", "--format", "json", env=env)
     assert again.code == 0 and fake.counts["creates"] == 2
+    third = run_submit(*pair(fx), "--format", "json", env=env)  # the --again one is in flight too
+    assert third.code == 1 and again.json()["task_id"] in third.json()["error"]["message"]
     row("the same files and request submitted again while the first is in flight", 1,
         "already_submitted, naming the task; --again pays for another")
 
