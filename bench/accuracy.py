@@ -11,6 +11,11 @@ also runs every labelled video re-encoded the way phones write video (a keyframe
 no B-frames, no scene-cut keyframes), where preflight decodes only the start of most GOPs, and
 prints the totals of both sets.
 
+Every figure is printed three times: for all files, for the tuning half and for the held-out
+half. The halves were fixed before any threshold was tuned against them, by a rule on the name
+alone (``held_out()``: the last hex digit of the SHA-256 of the file name is 8-f), so a change
+tuned on the first half is judged on files it never saw.
+
 PySceneDetect is a benchmark-only dependency: `make bench` installs it with --no-deps, because
 its wheel requires opencv-python, which would overwrite the cv2 of opencv-contrib-python.
 """
@@ -18,6 +23,7 @@ its wheel requires opencv-python, which would overwrite the cv2 of opencv-contri
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -196,8 +202,41 @@ def main() -> None:
         print(f"\n== {title} ==\n{summary}")
 
 
+def held_out(name: str) -> bool:
+    """The held-out half: fixed by the name alone, before tuning (see the module docstring)."""
+    # A phone re-encode belongs to the half of the file it was made from.
+    return hashlib.sha256(name.removeprefix("phone:").encode()).hexdigest()[-1] in "89abcdef"
+
+
+class Tally:
+    """Outcomes per file, summed for any subset of the files."""
+
+    KEYS = ("people", "body", "upright", "camera", "fast")
+
+    def __init__(self):
+        self.cuts: dict[str, dict[str, list[int]]] = {}  # file -> detector -> [tp, fp, fn]
+        self.fades: dict[str, list[int]] = {}
+        self.scores: dict[str, dict[str, tuple[bool, str]]] = {}  # file -> key -> (right, what was found)
+
+    def text(self, names: list[str], use_sd: bool) -> str:
+        lines = ["Hard cuts (match within 2 frames):"]
+        for k in ("preflight", "detect-content", "detect-adaptive"):
+            if k == "preflight" or use_sd:
+                sums = [sum(self.cuts.get(n, {}).get(k, [0, 0, 0])[i] for n in names) for i in range(3)]
+                lines.append(f"  {k:<16} {prf(*sums)}")
+        fades = [sum(self.fades.get(n, [0, 0, 0])[i] for n in names) for i in range(3)]
+        lines.append(f"Gradual transitions, preflight (match within 0.5 s): {prf(*fades)}")
+        for key in self.KEYS:
+            outcomes = [(n, self.scores[n][key]) for n in names if key in self.scores.get(n, {})]
+            right = sum(ok for _, (ok, _) in outcomes)
+            wrong = [f"{n[:50]} ({what})" for n, (ok, what) in outcomes if not ok]
+            lines.append(f"{key:<8} {right}/{len(outcomes)} right" + (f"; wrong: {'; '.join(wrong)}" if wrong else ""))
+        return "\n".join(lines)
+
+
 def evaluate(entries: list[dict], use_sd: bool, skip: bool) -> str:
-    """Runs every entry, prints a line per finding, returns the totals as text."""
+    """Runs every entry, prints a line per finding, returns the totals as text: for all files,
+    the tuning half and the held-out half."""
     from preflight import analysis
     from preflight.checks.content import camera_class
     from preflight.probe import probe_file
@@ -205,22 +244,16 @@ def evaluate(entries: list[dict], use_sd: bool, skip: bool) -> str:
     profile = load_profile()
     camera = profile.value("content.camera_motion")
     fast_speed = profile.value("content.fast_limb_speed")
-    cut_totals = {k: [0, 0, 0] for k in ("preflight", "detect-content", "detect-adaptive")}
-    fade_total = [0, 0, 0]
-    score = {k: [0, 0] for k in ("people", "body", "upright", "camera", "fast")}
-    wrong: dict[str, list[str]] = {k: [] for k in score}
+    record = Tally()
     decoded = [0, 0]
 
     def tally(key: str, ok: bool, name: str, detail: str) -> str:
-        score[key][0] += ok
-        score[key][1] += 1
-        if not ok:
-            wrong[key].append(f"{name} ({detail})")
+        record.scores.setdefault(name, {})[key] = (ok, detail)
         return "ok" if ok else "WRONG"
     print(f"{'file':<52} {'what':<8} found vs label")
     started = time.perf_counter()
     for e in entries:
-        name = e["name"][:50]
+        name = e["name"]
         if e["kind"] == "image":
             if e["name"].endswith(".heic"):
                 continue
@@ -229,7 +262,7 @@ def evaluate(entries: list[dict], use_sd: bool, skip: bool) -> str:
             label = e["people"]
             verdict = tally("people", category(content.people) in people_categories(label), name,
                             f"{content.people} vs {label}")
-            print(f"{name:<52} people   {content.people} vs {label!s:.20}: {verdict}")
+            print(f"{name[:50]:<52} people   {content.people} vs {label!s:.20}: {verdict}")
             if e.get("body") not in (None, "none"):
                 verdict = tally("body", content.body == e["body"], name, f"{content.body} vs {e['body']}")
                 print(f"{'':<52} body     {content.body} vs {e['body']}: {verdict}")
@@ -255,16 +288,12 @@ def evaluate(entries: list[dict], use_sd: bool, skip: bool) -> str:
             results.update(scenedetect_cuts(e["path"]))
         line = []
         for k, found in results.items():
-            tp, fp, fn = match(found, truth_cuts, tolerance)
-            for i, v in enumerate((tp, fp, fn)):
-                cut_totals[k][i] += v
+            record.cuts.setdefault(name, {})[k] = list(match(found, truth_cuts, tolerance))
             line.append(f"{k} {found}")
-        print(f"{name:<52} cuts     label {truth_cuts} | " + " | ".join(line)
+        print(f"{name[:50]:<52} cuts     label {truth_cuts} | " + " | ".join(line)
               + f" | decoded {stats.frames_decoded}+{stats.frames_refilled} of {total_frames} frames")
         truth_fades = e.get("fade_transitions") or []
-        tp, fp, fn = match(content.cuts.transitions, truth_fades, 0.5)
-        for i, v in enumerate((tp, fp, fn)):
-            fade_total[i] += v
+        record.fades[name] = list(match(content.cuts.transitions, truth_fades, 0.5))
         if truth_fades or content.cuts.transitions:
             print(f"{'':<52} gradual  {content.cuts.transitions} vs {truth_fades}")
         if e.get("people") is not None:
@@ -282,16 +311,15 @@ def evaluate(entries: list[dict], use_sd: bool, skip: bool) -> str:
             got = bool(content.fast_spans)
             print(f"{'':<52} fast     {got} (p90 {content.limb_speed_p90}) vs {e['fast_motion']}: "
                   f"{tally('fast', got == e['fast_motion'], name, str(got))}")
-    lines = [f"ran in {time.perf_counter() - started:.0f} s over {len(entries)} files; "
-             f"frames decoded (both passes) {decoded[0]} of {decoded[1]} in the videos",
-             "Hard cuts (match within 2 frames):"]
-    for k, (tp, fp, fn) in cut_totals.items():
-        if k == "preflight" or use_sd:
-            lines.append(f"  {k:<16} {prf(tp, fp, fn)}")
-    lines.append(f"Gradual transitions, preflight (match within 0.5 s): {prf(*fade_total)}")
-    for key, (ok, total) in score.items():
-        lines.append(f"{key:<8} {ok}/{total} right" + (f"; wrong: {'; '.join(wrong[key])}" if wrong[key] else ""))
-    return "\n".join(lines)
+    names = [e["name"] for e in entries if not e["name"].endswith(".heic")]
+    tuning = [n for n in names if not held_out(n)]
+    held = [n for n in names if held_out(n)]
+    return "\n".join([
+        f"ran in {time.perf_counter() - started:.0f} s over {len(entries)} files; "
+        f"frames decoded (both passes) {decoded[0]} of {decoded[1]} in the videos",
+        f"-- all {len(names)} files", record.text(names, use_sd),
+        f"-- tuning half ({len(tuning)} files)", record.text(tuning, use_sd),
+        f"-- held-out half ({len(held)} files: {', '.join(h[:40] for h in held)})", record.text(held, use_sd)])
 
 
 if __name__ == "__main__":

@@ -61,6 +61,10 @@ class VideoContent:
     # and (t, camera motion rate or None).
     body_series: list[tuple[float, bool]] = field(default_factory=list)
     camera_series: list[tuple[float, float | None]] = field(default_factory=list)
+    # Gaps in the timestamps (frames a phone dropped), from the packets: spans and how many
+    # frames they would have held; None when the stream gives no usable timestamps.
+    frame_drops: list[list[float]] | None = None
+    dropped_frames: int = 0
 
 
 def analyse_image_file(path: str, settings: BodySettings = BodySettings()) -> ImageContent:
@@ -113,7 +117,7 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
     the first skipped frames a cut may hide in; ``skip=False`` decodes every frame)."""
     # The index first: read while mediapipe loads, it took 0.28 s instead of 0.03 (both want
     # the interpreter lock).
-    index = read_index_or_none(path) if skip else None
+    index = read_index_or_none(path)  # also read when everything is decoded: it shows dropped frames
     estimator, detector = load_in_background(lambda: PoseEstimator(video=True), PersonDetector)
     cuts = CutDetector()
     # About PEOPLE_SAMPLES looks at the whole clip, at least one a second: counting is the
@@ -131,6 +135,7 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
         detector.close()
         estimator.close()
 
+    drops = index.dropped_frames() if index is not None else None
     with_person = [s for s in pose.samples if s.body != "none"]
     counts = collections.Counter(s.body for s in pose.samples)
     total = max(len(pose.samples), 1)
@@ -162,4 +167,6 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
         stats=stats,
         body_series=[(s.t, s.body in ("upper", "full")) for s in pose.samples],
         camera_series=list(camera.samples),
+        frame_drops=drops[0] if drops else None,
+        dropped_frames=drops[1] if drops else 0,
     )

@@ -6,6 +6,11 @@ does) *and* whose new content persists: a few frames later the picture is still 
 one before the jump. That second test is what keeps flashes, flicker and a single whip of the
 camera from counting as cuts. Fades are runs of near-black frames; dissolves are windows where
 the colour distribution moves from one steady state to another without any single jump.
+
+A frame that follows a gap in the timestamps (frames dropped by a phone under load) differs
+from the one before by all the motion of the missing frames. There the difference is measured
+again after the best global shift between the two (phase correlation): a moving scene lines up
+again and scores low, a new shot does not line up with anything.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ class CutSettings:
     # end, or a new shot announced by the packets sends the gap back to be decoded. Kept well
     # below the dissolve thresholds, so what the full search would find is not screened out.
     screen_hist: float = 0.15
+    # A frame this many typical frame steps after the one before follows dropped frames.
+    gap_steps: float = 1.75
 
 
 @dataclass
@@ -64,6 +71,24 @@ def _hist(hsv: np.ndarray) -> np.ndarray:
 def _hist_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Total variation distance of two normalised histograms: 0 the same, 1 nothing shared."""
     return 0.5 * float(np.abs(a - b).sum())
+
+
+def _aligned_difference(before: np.ndarray, after: np.ndarray) -> float:
+    """Mean HSV difference of two frames once ``after`` is shifted to best fit ``before`` (phase
+    correlation on brightness), over the part both frames show; infinite when that is under a
+    quarter of the frame (the shift would explain nothing)."""
+    import cv2
+
+    height, width = before.shape[:2]
+    window = cv2.createHanningWindow((width, height), cv2.CV_32F)
+    (dx, dy), _ = cv2.phaseCorrelate(np.ascontiguousarray(before[..., 2]), np.ascontiguousarray(after[..., 2]),
+                                     window)
+    x0, x1 = int(max(0.0, -dx)) + 1, int(min(width, width - dx)) - 1
+    y0, y1 = int(max(0.0, -dy)) + 1, int(min(height, height - dy)) - 1
+    if x1 - x0 < width / 4 or y1 - y0 < height / 4:
+        return float("inf")
+    shifted = cv2.warpAffine(after, np.float32([[1, 0, -dx], [0, 1, -dy]]), (width, height))
+    return float(np.abs(shifted[y0:y1, x0:x1] - before[y0:y1, x0:x1]).mean())
 
 
 def _hsv(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -143,7 +168,8 @@ class CutDetector:
         for run in self._runs:
             if not self._searchable(run):
                 continue
-            found = run.result(ends_clip=run.times[-1] >= duration - 2 * run.step)
+            found = run.result(ends_clip=run.times[-1] >= duration - 2 * run.step,
+                               starts_clip=run.times[0] <= 2 * run.step)
             cuts += found.cuts
             fades += found.fades
             dissolves += found.dissolves
@@ -172,6 +198,7 @@ class _Run:
         self.persist: list[float] = []  # difference of frame i+k from frame i-1 (filled later)
         self.brightness: list[float] = []
         self.hists: list[np.ndarray] = []
+        self.after_gap: list[bool] = []  # the frame follows dropped frames (a gap in the timestamps)
         self._recent: deque = deque(maxlen=self.settings.persist_frames + 2)
 
     def close(self) -> None:
@@ -186,8 +213,13 @@ class _Run:
         self.brightness.append(float(hsv[..., 2].mean()))
         self.hists.append(hist)
         self.persist.append(0.0)
+        gap = self._after_gap()
+        self.after_gap.append(gap)
         if self._recent:
-            self.scores.append(float(np.abs(hsv - self._recent[-1]).mean()))
+            score = float(np.abs(hsv - self._recent[-1]).mean())
+            if gap and score >= self.settings.min_score:
+                score = min(score, _aligned_difference(self._recent[-1], hsv))
+            self.scores.append(score)
         else:
             self.scores.append(0.0)
         k = self.settings.persist_frames
@@ -196,11 +228,20 @@ class _Run:
             self.persist[i - k] = float(np.abs(hsv - self._recent[-(k + 1)]).mean())
         self._recent.append(hsv)
 
+    def _after_gap(self) -> bool:
+        """Whether the frame just added comes after dropped frames: its step from the one before
+        is well over the usual step of the frames before it."""
+        if len(self.times) < 5:
+            return False
+        steps = np.diff(self.times[-17:])
+        usual = float(np.median(steps[:-1]))
+        return usual > 0 and steps[-1] > self.settings.gap_steps * usual
+
     @property
     def step(self) -> float:
         return (self.times[-1] - self.times[0]) / max(len(self.times) - 1, 1) if self.times else 0.0
 
-    def result(self, ends_clip: bool) -> CutResult:
+    def result(self, ends_clip: bool, starts_clip: bool = False) -> CutResult:
         """What this run shows. Where it stops before the clip does, a jump in its last frames
         cannot be told from a flash; the gap screening or the next run settles it."""
         found = CutResult()
@@ -226,6 +267,11 @@ class _Run:
                 continue
             # Dim on both sides: the first step of a fade from black, not a cut.
             if max(self.brightness[i - 1], self.brightness[i]) < 2 * s.dark_level:
+                continue
+            # Out of the black the clip opens with, or into the black it ends on: a lead-in
+            # or a run-out (however quick the fade), not a change of shot.
+            if (starts_clip and max(self.brightness[:i]) < s.dark_level) or \
+                    (ends_clip and max(self.brightness[i:]) < s.dark_level):
                 continue
             candidates.append((i, score))
         cuts: list[tuple[int, float]] = []

@@ -76,6 +76,25 @@ class PacketIndex:
         after_a = int(np.searchsorted(self.times, a + eps, side="right"))
         return max(0, int(np.searchsorted(self.times, b - eps)) - after_a)
 
+    def dropped_frames(self, factor: float = 1.75, join_s: float = 0.5) -> tuple[list[list[float]], int]:
+        """Where frames are missing: spans of timestamp gaps (a step over ``factor`` times the
+        usual one; gaps less than ``join_s`` apart are one span), and about how many frames
+        the gaps would have held."""
+        if len(self.times) < 3:
+            return [], 0
+        steps = np.diff(self.times)
+        usual = self.frame_step
+        spans: list[list[float]] = []
+        missing = 0
+        for i in np.flatnonzero(steps > factor * usual):
+            a, b = float(self.times[i]), float(self.times[i + 1])
+            missing += max(1, int(round((b - a) / usual)) - 1)
+            if spans and a - spans[-1][1] <= join_s:
+                spans[-1][1] = b
+            else:
+                spans.append([a, b])
+        return [[round(a, 3), round(b, 3)] for a, b in spans], missing
+
     def early_keyframes(self, share: float = 0.9) -> list[float]:
         """Keyframes that come sooner than the stream's usual spacing: where an encoder's
         scene-cut rule started a new picture. Only meaningful with a regular spacing (a stream

@@ -7,7 +7,7 @@ from .base import REGISTRY, CheckSpec, Context, Finding, failed, passed, skipped
 # when a file cannot be decoded, the report lists them as skipped with the reason, never passed.
 CONTENT_CHECK_IDS = {
     "image": ["image.person", "image.body_visibility", "image.upright", "image.subject_size"],
-    "video": ["video.cuts", "video.people", "video.body_visibility", "video.upright", "video.camera_motion",
+    "video": ["video.cuts", "video.frame_drops", "video.people", "video.body_visibility", "video.upright", "video.camera_motion",
               "video.fast_motion", "video.subject_size", "video.usable_segment"],
 }
 

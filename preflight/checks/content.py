@@ -124,6 +124,8 @@ def video_checks(content, profile: Profile) -> dict[str, Finding]:
     else:
         out["video.cuts"] = passed("no cuts or transitions", measured=measured)
 
+    out["video.frame_drops"] = _frame_drops(content, profile)
+
     n = content.people
     measured = {"most_at_once": n, "samples": len(content.people_samples)}
     if n == 1:
@@ -215,6 +217,22 @@ def video_checks(content, profile: Profile) -> dict[str, Finding]:
     else:
         out["video.usable_segment"] = passed(f"the whole clip is usable (0-{end:.2f} s)", measured=measured)
     return out
+
+
+def _frame_drops(content, profile: Profile) -> Finding:
+    """Gaps in the timestamps: a phone under load drops frames and keeps the clock running.
+    One shot goes on across them (the cut detector knows), but the motion jumps."""
+    drops = content.frame_drops
+    if drops is None:
+        return Finding(Status.SKIP, "the stream gives no usable timestamps: dropped frames not measured")
+    measured = {"spans": drops, "frames_missing": content.dropped_frames}
+    if not drops:
+        return passed("no frames missing: the timestamps run evenly", measured=measured)
+    spans = ", ".join(f"{a:g}-{b:g} s" for a, b in drops)
+    return _judge(profile, "video.frame_drops",
+                  f"about {content.dropped_frames} frame{'s' * (content.dropped_frames != 1)} missing at {spans} "
+                  "(the recording dropped them; the timestamps jump): the model sees the motion jump there; "
+                  "one shot all the same, not a cut", measured=measured, times=drops)
 
 
 def pair_framing(image_body: str, video_body: str, profile: Profile) -> Finding:
