@@ -63,8 +63,10 @@ def _refuse_what_prep_cannot_fix(report: Report, items: list[MediaPlan]) -> None
     for item in items:
         if item.refused:
             continue
+        # A person turned with the whole picture is what a planned turn fixes.
+        fixed = {"image.upright", "video.upright"} if any(step.action == "turn" for step in item.steps) else set()
         problems = [c for c in report.checks
-                    if c.file == item.source and c.id in _UNFIXABLE and c.status.value == "fail"]
+                    if c.file == item.source and c.id in _UNFIXABLE - fixed and c.status.value == "fail"]
         if problems:
             item.refused = "; ".join(f"{c.id}: {c.message}" for c in problems)
             item.steps, item.output, item.ffmpeg_args = [], None, None

@@ -74,6 +74,8 @@ def _image(item: MediaPlan, tmp: Path) -> None:
             if im.mode in ("I;16", "I;16B", "I;16L", "I"):
                 im = im.point(lambda v: v / 256).convert("L")
             im = im.convert("RGBA" if keep_alpha else "RGB")
+    if "turn" in ops:
+        im = im.rotate(90 * ops["turn"], expand=True)  # Pillow turns counter-clockwise
     if "resize" in ops:
         im = im.resize(tuple(ops["resize"]), Image.LANCZOS)
     if "crop" in ops:

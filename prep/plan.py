@@ -188,6 +188,19 @@ def _fps(video) -> Fraction:
     return Fraction(rate).limit_denominator(1001)
 
 
+# A person turned with the whole clip or picture, by the quarter turns counter-clockwise that
+# right them (analysis: turn_quarters).
+_TURN_WORDS = {1: "on their side, head to the right,", 2: "upside down", 3: "on their side, head to the left,"}
+_TURN_ACTION = {1: "turn it 90° counter-clockwise", 2: "turn it 180°", 3: "turn it 90° clockwise"}
+
+
+def _turned(stream, turns: int):
+    """The video turned counter-clockwise by ``turns`` quarters."""
+    if turns == 2:
+        return stream.filter("hflip").filter("vflip")
+    return stream.filter("transpose", 2 if turns == 1 else 1)  # 2: 90° counter-clockwise, 1: clockwise
+
+
 # The loop filter holds at most this many frames (FFmpeg's own ceiling for its size option).
 _LOOP_MAX_FRAMES = 32767
 
@@ -251,6 +264,12 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
     out_len = float(frames / fps)
 
     width, height = v.display_size
+    turns = getattr(content, "turn_quarters", 0) if content is not None else 0
+    if turns:
+        item.steps.append(Step("turn", f"the person is {_TURN_WORDS[turns]} for the whole clip: "
+                                       f"{_TURN_ACTION[turns]}", {"quarter_turns_ccw": turns}))
+        if turns % 2:
+            width, height = height, width
     size = fit_size(width, height, lo_s, hi_s)
     if size is None:
         item.refused = f"{width}x{height} cannot be scaled into {lo_s}-{hi_s} px per side with its aspect kept"
@@ -303,6 +322,9 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
             if extend == "boomerang":
                 split = vstream.filter_multi_output("split")
                 vstream = ffmpeg.concat(split[0], split[1].filter("reverse"), v=1, a=0)
+        if turns:
+            # After FFmpeg's own autorotation (the rotation flag applied): the picture as shown.
+            vstream = _turned(vstream, turns)
         if scaled:
             vstream = vstream.filter("scale", size[0], size[1], flags="lanczos")
         # Only the conversions the source needs: every filter is a pass over every frame.
@@ -389,6 +411,13 @@ def plan_image(report: Report, path: str, profile: Profile, out_dir: Path) -> Me
         item.steps.append(Step("convert", f"{h.bit_depth}-bit {h.color}{', animated' if h.animated else ''} "
                                           "to 8-bit RGB (first frame)"))
     width, height = h.display_size
+    turns = getattr(content, "turn_quarters", 0) if content is not None else 0
+    if turns:
+        ops["turn"] = turns
+        item.steps.append(Step("turn", f"the person is {_TURN_WORDS[turns]} in the picture: {_TURN_ACTION[turns]}",
+                               {"quarter_turns_ccw": turns}))
+        if turns % 2:
+            width, height = height, width
     size = fit_size(width, height, profile.value("image.min_side"), profile.value("image.max_side"))
     if size is None:
         item.refused = f"{width}x{height} cannot be scaled into the side limits with its aspect kept"

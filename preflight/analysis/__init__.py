@@ -9,7 +9,8 @@ from typing import Callable
 
 import numpy as np
 
-from .body import BODY_CLASSES, BodySettings, body_box, body_class, posture, subject_area, torso_angle
+from .body import (BODY_CLASSES, BodySettings, body_box, body_class, posture, quarter_turns, subject_area,
+                   torso_lean)
 from .camera import CameraMotion
 from .cuts import CutDetector, CutResult
 from .frames import DecodeStats, read_index_or_none, run_decode
@@ -27,6 +28,9 @@ FACE_DETAIL_MAX_SIDE = 2 * IMAGE_MAX_SIDE
 # counts only if the pose model also finds a body in at least this share of its samples.
 POSE_CONFIRMS_SHARE = 0.1
 PEOPLE_SAMPLES = 15
+# The share of pose samples turned the same way that makes a whole clip turned (a wrong rotation
+# flag) rather than a person who turns for a moment.
+WHOLE_TURN_SHARE = 0.8
 
 
 @dataclass
@@ -39,6 +43,9 @@ class ImageContent:
     turned: int = 0  # degrees the picture had to be turned for the pose model to find the person
     # (x0, y0, x1, y1), normalised, around the person's landmarks in the upright picture
     person_box: tuple[float, float, float, float] | None = None
+    # Quarter turns counter-clockwise that would make the person upright (0: already upright;
+    # 2: upside down; 1 or 3: sideways), from the body's lean in the picture as shown.
+    turn_quarters: int = 0
 
 
 @dataclass
@@ -65,6 +72,9 @@ class VideoContent:
     # frames they would have held; None when the stream gives no usable timestamps.
     frame_drops: list[list[float]] | None = None
     dropped_frames: int = 0
+    # Quarter turns counter-clockwise that make the person upright when they are turned the same
+    # way for the whole clip (a wrong rotation flag, a phone held upside down); 0 otherwise.
+    turn_quarters: int = 0
 
 
 def analyse_image_file(path: str, settings: BodySettings = BodySettings()) -> ImageContent:
@@ -90,8 +100,8 @@ def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings(),
     estimator = PoseEstimator(video=False)
     try:
         # A person upside down or lying is often missed upright: try the picture turned too.
-        for quarter_turns in (0, 2, 1, 3):
-            turned = np.ascontiguousarray(np.rot90(rgb, k=quarter_turns)) if quarter_turns else rgb
+        for turns in (0, 2, 1, 3):
+            turned = np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
             lm = estimator.landmarks(turned)
             if lm is not None:
                 break
@@ -100,14 +110,17 @@ def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings(),
     if lm is None:
         return ImageContent(people, "none", None, None, 0.0)
     height, width = turned.shape[:2]
-    angle = torso_angle(lm, width, height, settings)
-    if angle is not None and quarter_turns == 2:
-        angle = 180.0 - angle  # measured in the picture turned upside down
-    elif angle is not None and quarter_turns:
-        angle = 90.0  # found only once turned a quarter: lying or sideways in the original
-    box = body_box(lm, settings) if quarter_turns == 0 else None
+    lean = torso_lean(lm, width, height, settings)
+    if lean is not None:
+        # Measured in the picture turned counter-clockwise by the quarter turns: in the picture
+        # as shown, the body's up is that many quarters further clockwise.
+        lean = (lean + 90.0 * turns + 180.0) % 360.0 - 180.0
+    angle = None if lean is None else abs(lean)
+    box = body_box(lm, settings) if turns == 0 else None
+    upright_in = quarter_turns(lean) or 0
     return ImageContent(max(people, 1), body_class(lm, settings), posture(angle, settings), angle,
-                        subject_area(lm, settings), turned=90 * quarter_turns, person_box=box)
+                        subject_area(lm, settings), turned=90 * turns, person_box=box,
+                        turn_quarters=upright_in if posture(angle, settings) != "upright" else 0)
 
 
 def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_speed: float,
@@ -136,6 +149,10 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
         estimator.close()
 
     drops = index.dropped_frames() if index is not None else None
+    # Turned the same way in most samples with a pose: the whole clip is turned, not the person.
+    turns = collections.Counter(quarter_turns(s.lean) for s in pose.samples if s.lean is not None)
+    posed = sum(turns.values())
+    whole_turn = next((q for q, n in turns.most_common(1) if q and posed >= 3 and n >= WHOLE_TURN_SHARE * posed), 0)
     with_person = [s for s in pose.samples if s.body != "none"]
     counts = collections.Counter(s.body for s in pose.samples)
     total = max(len(pose.samples), 1)
@@ -169,4 +186,5 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
         camera_series=list(camera.samples),
         frame_drops=drops[0] if drops else None,
         dropped_frames=drops[1] if drops else 0,
+        turn_quarters=whole_turn,
     )

@@ -46,8 +46,9 @@ def body_class(lm: np.ndarray | None, s: BodySettings = BodySettings()) -> str:
     return "partial"
 
 
-def torso_angle(lm: np.ndarray, width: int, height: int, s: BodySettings = BodySettings()) -> float | None:
-    """Degrees between the body's up direction and the frame's up (0 upright, 180 upside down).
+def torso_lean(lm: np.ndarray, width: int, height: int, s: BodySettings = BodySettings()) -> float | None:
+    """Signed degrees from the frame's up to the body's up: 0 upright, positive when the body's up
+    points clockwise of the frame's (90: lying with the head to the right), +-180 upside down.
 
     The torso (hips to shoulders) is the body's axis; when the hips are not seen, the head's
     direction from the shoulders stands in for it.
@@ -70,7 +71,18 @@ def torso_angle(lm: np.ndarray, width: int, height: int, s: BodySettings = BodyS
     dx, dy = top[0] - bottom[0], top[1] - bottom[1]
     if math.hypot(dx, dy) < 1e-6:
         return None
-    return abs(math.degrees(math.atan2(dx, -dy)))  # image y grows downwards
+    return math.degrees(math.atan2(dx, -dy))  # image y grows downwards
+
+
+def torso_angle(lm: np.ndarray, width: int, height: int, s: BodySettings = BodySettings()) -> float | None:
+    """Degrees between the body's up direction and the frame's up (0 upright, 180 upside down)."""
+    lean = torso_lean(lm, width, height, s)
+    return None if lean is None else abs(lean)
+
+
+def quarter_turns(lean: float | None) -> int | None:
+    """Quarter turns counter-clockwise (0-3) that bring a body leaning ``lean`` degrees upright."""
+    return None if lean is None else int(round(lean / 90.0)) % 4
 
 
 def posture(angle: float | None, s: BodySettings = BodySettings()) -> str | None:

@@ -268,10 +268,12 @@ class _Run:
             # Dim on both sides: the first step of a fade from black, not a cut.
             if max(self.brightness[i - 1], self.brightness[i]) < 2 * s.dark_level:
                 continue
-            # Out of the black the clip opens with, or into the black it ends on: a lead-in
-            # or a run-out (however quick the fade), not a change of shot.
-            if (starts_clip and max(self.brightness[:i]) < s.dark_level) or \
-                    (ends_clip and max(self.brightness[i:]) < s.dark_level):
+            # A fade out of the black the clip opens with (however quick): the picture is still
+            # brightening after the jump. A jump straight to the full picture is a cut.
+            if starts_clip and max(self.brightness[:i]) < s.dark_level and self._ramping(i, +1):
+                continue
+            # The same into the black the clip ends on.
+            if ends_clip and max(self.brightness[i:]) < s.dark_level and self._ramping(i - 1, -1):
                 continue
             candidates.append((i, score))
         cuts: list[tuple[int, float]] = []
@@ -286,6 +288,14 @@ class _Run:
         cut_frames = {i for i, _ in cuts}
         found.dissolves = merge_overlapping(self._dissolves(cut_frames) + self._dissolve_runs(cut_frames))
         return found
+
+    def _ramping(self, i: int, direction: int) -> bool:
+        """Whether frame ``i`` is part of a brightness ramp: a few frames further along
+        ``direction`` the picture is clearly brighter (a fade, not a cut to a finished picture)."""
+        j = i + direction * self.settings.persist_frames
+        if not 0 <= j < len(self.brightness):
+            return False
+        return self.brightness[i] < 0.8 * self.brightness[j]
 
     def _fades(self) -> list[float]:
         s = self.settings

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .body import ANKLES, HIPS, SHOULDERS, WRISTS, BodySettings, body_box, body_class, posture, subject_area, torso_angle
+from .body import ANKLES, HIPS, SHOULDERS, WRISTS, BodySettings, body_box, body_class, posture, subject_area, torso_lean
 from .models import PoseEstimator
 from .spans import MAX_PAIR_STEPS
 
@@ -19,6 +19,7 @@ class PoseSample:
     posture: str | None
     area: float
     limb_speed: float | None = None  # torso lengths per second, relative to the torso
+    lean: float | None = None  # signed degrees from upright (see body.torso_lean)
 
 
 class PoseTracker:
@@ -42,9 +43,9 @@ class PoseTracker:
             self.samples.append(PoseSample(t, "none", None, 0.0))
             self._previous = None
             return
-        sample = PoseSample(t, body_class(lm, self.settings),
-                            posture(torso_angle(lm, width, height, self.settings), self.settings),
-                            subject_area(lm, self.settings))
+        lean = torso_lean(lm, width, height, self.settings)
+        sample = PoseSample(t, body_class(lm, self.settings), posture(None if lean is None else abs(lean), self.settings),
+                            subject_area(lm, self.settings), lean=lean)
         box = body_box(lm, self.settings)
         if box:
             shared["person_box"] = box  # for the camera analyser: not background

@@ -23,6 +23,12 @@ def _judge(profile: Profile, check_id: str, message: str, **kw) -> Finding:
     return warned(message, **kw)
 
 
+# A person turned with the whole picture, by the quarter turns counter-clockwise that right them.
+_TURNED = {1: "the person lies on their side, head to the right,", 2: "the person is upside down",
+           3: "the person lies on their side, head to the left,"}
+_TURN_FIX = {1: "prep turns it 90° counter-clockwise", 2: "prep turns it 180°", 3: "prep turns it 90° clockwise"}
+
+
 def image_checks(content, profile: Profile) -> dict[str, Finding]:
     min_area = profile.value("content.subject_min_area")
     out: dict[str, Finding] = {}
@@ -36,21 +42,37 @@ def image_checks(content, profile: Profile) -> dict[str, Finding]:
             profile, "image.person",
             f"{n} people found: the model animates one character; crop to one person", measured=n, limit=1)
     measured = {"body": content.body}
+    # One view of the picture: a person that was found is judged as found, never as "no person".
+    unread = n > 0 and content.body == "none"
     if content.body in ("full", "upper"):
         out["image.body_visibility"] = passed(_WORDS[content.body] + " visible", measured=measured,
                                               limit="upper or full body")
+    elif unread:
+        out["image.body_visibility"] = _judge(
+            profile, "image.body_visibility",
+            f"{'a person was' if n == 1 else f'{n} people were'} found, but no body pose could be read (a person "
+            "lying, tangled with others, far away or mostly covered): the model needs a clear upper or full body",
+            measured=measured, limit="upper or full body")
     else:
         out["image.body_visibility"] = _judge(
             profile, "image.body_visibility",
             f"{_WORDS[content.body]}: the model needs a clear upper or full body", measured=measured,
             limit="upper or full body")
     if content.posture is None:
-        out["image.upright"] = Finding(Status.SKIP, "no pose found: posture not measured")
+        out["image.upright"] = Finding(Status.SKIP, "the person's pose could not be read: posture not measured"
+                                       if unread else "no pose found: posture not measured")
     else:
         angle = round(content.torso_angle, 1)
         measured = {"posture": content.posture, "torso_angle_deg": angle}
         if content.posture == "upright":
             out["image.upright"] = passed(f"upright (torso {angle}° from vertical)", measured=measured)
+        elif content.turn_quarters:
+            # The whole picture is turned (an EXIF tag lost or wrong, a camera held sideways):
+            # a fix, not a bad character, so it fails with the way out.
+            measured["turn_quarters_ccw"] = content.turn_quarters
+            out["image.upright"] = failed(f"{_TURNED[content.turn_quarters]} in the picture (torso {angle}° from "
+                                          f"vertical): the model needs an upright character; "
+                                          f"{_TURN_FIX[content.turn_quarters]}", measured=measured)
         else:
             out["image.upright"] = _judge(
                 profile, "image.upright",
@@ -58,7 +80,8 @@ def image_checks(content, profile: Profile) -> dict[str, Finding]:
                 measured=measured)
     area = round(content.subject_area, 3)
     if content.body == "none":
-        out["image.subject_size"] = Finding(Status.SKIP, "no person: size not measured")
+        out["image.subject_size"] = Finding(Status.SKIP, "the person's pose could not be read: size not measured"
+                                            if unread else "no person: size not measured")
     elif content.subject_area < min_area:
         out["image.subject_size"] = _judge(
             profile, "image.subject_size",
@@ -154,7 +177,12 @@ def video_checks(content, profile: Profile) -> dict[str, Finding]:
     else:
         out["video.body_visibility"] = passed(text, measured=measured, limit=limits)
 
-    if content.not_upright_spans:
+    if content.turn_quarters:
+        out["video.upright"] = failed(
+            f"{_TURNED[content.turn_quarters]} for the whole clip (typically a wrong rotation flag, or a phone "
+            f"held that way): the model needs an upright character; {_TURN_FIX[content.turn_quarters]}",
+            measured={"turn_quarters_ccw": content.turn_quarters}, times=content.not_upright_spans)
+    elif content.not_upright_spans:
         spans = ", ".join(f"{a:g}-{b:g} s" for a, b in content.not_upright_spans)
         out["video.upright"] = _judge(profile, "video.upright", f"not upright at {spans}",
                                       times=content.not_upright_spans)

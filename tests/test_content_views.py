@@ -1,0 +1,89 @@
+"""Issue 15: content verdicts on derived clips with known truth (fixtures/make_fixtures.py):
+dropped frames are not cuts, a fade-in from black is not a cut, a person turned with the whole
+clip or picture is said in those words and prep turns it back, and one report holds one view
+of a picture."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+
+
+def checks(run) -> dict[str, dict]:
+    return {c["id"]: c for c in run.json()["checks"]}
+
+
+@pytest.mark.parametrize("clip,frames,span", [("pan_frame_drops.mp4", 17, (1.5, 3.05)),
+                                              ("pan_frame_gap.mp4", 9, (1.4, 1.85))])
+def test_dropped_frames_are_reported_and_never_a_cut(fx, clip, frames, span):
+    found = checks(run_cli("--video", fx / "video" / clip, "--no-keep-sound", "--format", "json"))
+    assert found["video.cuts"]["status"] == "pass", found["video.cuts"]["message"]
+    drops = found["video.frame_drops"]
+    assert drops["status"] == "warn" and "not a cut" in drops["message"]
+    assert abs(drops["measured"]["frames_missing"] - frames) <= 1
+    (a, b), = drops["measured"]["spans"]
+    assert span[0] <= a and b <= span[1]
+
+
+def test_an_even_clip_has_no_dropped_frames_and_real_cuts_stay(fx):
+    steady = checks(run_cli("--video", fx / "video/person_steady.mp4", "--format", "json"))
+    assert steady["video.frame_drops"]["status"] == "pass"
+    cut = checks(run_cli("--video", fx / "video/person_cut_2.0s.mp4", "--format", "json"))
+    assert cut["video.cuts"]["status"] == "fail" and cut["video.cuts"]["measured"]["cuts"] == [2.0]
+
+
+def test_a_fade_in_from_a_black_first_frame_is_no_cut(fx):
+    found = checks(run_cli("--video", fx / "video/person_fade_in.mp4", "--no-keep-sound", "--format", "json"))
+    assert found["video.cuts"]["status"] == "pass", found["video.cuts"]["message"]
+
+
+@pytest.mark.parametrize("clip", ["person_upside_down.mp4", "person_flagged_180.mp4"])
+def test_a_clip_turned_as_a_whole_is_said_and_prep_turns_it(fx, tmp_path, clip):
+    found = checks(run_cli("--video", fx / "video" / clip, "--no-keep-sound", "--format", "json"))
+    upright = found["video.upright"]
+    assert upright["status"] == "fail" and "upside down for the whole clip" in upright["message"]
+    assert "prep turns it 180°" in upright["message"]
+    done = subprocess.run([sys.executable, "-m", "prep", "--video", fx / "video" / clip, "--no-keep-sound",
+                           "-o", tmp_path, "--format", "json"], capture_output=True, text=True, timeout=300)
+    result = json.loads(done.stdout)
+    assert done.returncode == 0 and result["ok"], done.stdout[-3000:]
+    assert [s["action"] for s in result["plan"][0]["steps"]][0] == "turn"
+    after = {c["id"]: c for c in result["preflight"]["checks"]}
+    assert after["video.upright"]["status"] == "pass"
+
+
+@pytest.mark.parametrize("turn,words,fix", [(180, "upside down", "prep turns it 180°"),
+                                            (90, "head to the left", "prep turns it 90° clockwise"),
+                                            (-90, "head to the right", "prep turns it 90° counter-clockwise")])
+def test_a_picture_turned_as_a_whole_is_said_and_prep_turns_it(fx, tmp_path, turn, words, fix):
+    from PIL import Image
+
+    picture = tmp_path / "turned.png"
+    Image.open(fx / "image/person_upper.png").rotate(turn, expand=True).save(picture)
+    upright = checks(run_cli("--image", picture, "--format", "json"))["image.upright"]
+    assert upright["status"] == "fail" and words in upright["message"] and fix in upright["message"]
+    done = subprocess.run([sys.executable, "-m", "prep", "--image", picture, "-o", tmp_path / "out", "--format",
+                           "json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and json.loads(done.stdout)["ok"], done.stdout[-3000:]
+    with Image.open(tmp_path / "out" / "turned.prep.png") as out:
+        assert out.size == (512, 512)
+
+
+def test_one_view_of_a_picture_a_found_person_is_never_no_person():
+    """The people count found someone the pose model cannot read (what the analysis returns
+    then): body, upright and size say so, instead of "no person" beside "one person"."""
+    from preflight.analysis import ImageContent
+    from preflight.checks.content import image_checks
+    from preflight.profile import load_profile
+
+    found = image_checks(ImageContent(1, "none", None, None, 0.0), load_profile())
+    assert found["image.person"].status.value == "pass"
+    assert "no person" not in found["image.body_visibility"].message
+    assert "could not be read" in found["image.upright"].message
+    assert "could not be read" in found["image.subject_size"].message
