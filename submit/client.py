@@ -512,12 +512,23 @@ class Client:
         placed = _place(part, final)
         return Download(url=url, path=placed, size=size, resumed_from=start_size)
 
-    def _fetch_into(self, url: str, fh, task_id: str, max_bytes: int, on_progress) -> int | None:
+    def _fetch_into(self, url: str, fh, task_id: str, max_bytes: int, on_progress, redirects: int = 5) -> int | None:
         have = fh.seek(0, os.SEEK_END)
         headers = {"Range": f"bytes={have}-"} if have else {}
         what = f"download of task {task_id}'s result"
-        with self._plain.stream("GET", url, headers=headers, timeout=self._timeout(what)) as response:
+        with self._plain.stream("GET", url, headers=headers, timeout=self._timeout(what),
+                                follow_redirects=False) as response:
             status = response.status_code
+            location = response.headers.get("location")
+            if status in (301, 302, 303, 307, 308) and location:
+                # Followed here, not by httpx: each new place must be a safe link before it is asked.
+                target = str(response.url.join(location))
+                check_result_link(target, task_id)
+                if redirects <= 0:
+                    raise ApiError(f"result of task {task_id}: too many redirects",
+                                   ErrorInfo("too_many_redirects", "more than 5 redirects", status), task_id)
+                response.close()
+                return self._fetch_into(target, fh, task_id, max_bytes, on_progress, redirects - 1)
             if status == 416 and have:  # the .part already holds everything
                 return _total_from(response, have) or have
             if status in (401, 403, 404, 410):

@@ -605,6 +605,30 @@ def test_a_result_link_that_is_not_https_is_refused_at_once(fake, env, fx, tmp_p
     row(f"result link {link}", 4, "unsafe_result_link at once, no retries")
 
 
+def test_a_result_link_redirected_to_an_unsafe_place_is_not_followed(fake, env, fx, tmp_path):
+    class Redirect(BaseHTTPRequestHandler):
+        asked: list[str] = []
+
+        def do_GET(self):  # noqa: N802
+            Redirect.asked.append(self.path)
+            self.send_response(302)
+            self.send_header("Location", "file:///etc/passwd")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = _Server(Redirect)
+    try:
+        fake.inject(route="task", kind="result_url", value=f"{server.url}/r.mp4")
+        run = run_submit(*pair(fx), "--wait", "--out", tmp_path / "o", "--format", "json", env=env)
+    finally:
+        server.close()
+    assert run.code == 4 and run.json()["error"]["code"] == "unsafe_result_link" and Redirect.asked == ["/r.mp4"]
+    row("result link redirecting to file:///etc/passwd", 4, "unsafe_result_link before the redirect is followed")
+
+
 def test_nothing_sent_leaves_the_row_unsent(fx, tmp_path):
     with FakeEvoLink(api_key=SECRET) as server:
         url = server.url  # closed again when the block ends
