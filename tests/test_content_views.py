@@ -87,3 +87,28 @@ def test_one_view_of_a_picture_a_found_person_is_never_no_person():
     assert "no person" not in found["image.body_visibility"].message
     assert "could not be read" in found["image.upright"].message
     assert "could not be read" in found["image.subject_size"].message
+
+
+def _clip(path: Path, *args: str) -> Path:
+    from preflight.ffmpeg_binary import ffmpeg_exe
+
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", *args, "-c:v", "libx264", "-preset", "ultrafast",
+                    "-pix_fmt", "yuv420p", str(path)], check=True)
+    return path
+
+
+@pytest.mark.parametrize("name,args,kind,words", [
+    ("pan", None, "pan", "camera pans right"),
+    ("shake", ["-loop", "1", "-t", "4", "-r", "25", "-i", "{photo}", "-vf",
+               "crop=400:400:x='56+40*sin(2*PI*3*t)':y='56+30*cos(2*PI*2*t)'"], "shake", "camera shakes (handheld)"),
+    ("zoom", ["-loop", "1", "-t", "4", "-r", "25", "-i", "{photo}", "-vf",
+              "zoompan=z='1+0.01*on':d=1:s=512x512:fps=25"], "zoom", "camera zooms in"),
+    ("flat", ["-f", "lavfi", "-i", "color=c=gray:s=640x360:r=25:d=4"], "steady", "nothing in the frame to track"),
+])
+def test_camera_movement_is_told_by_kind_in_words(fx, tmp_path, name, args, kind, words):
+    clip = fx / "video/pan_strong.mp4" if args is None else _clip(
+        tmp_path / f"{name}.mp4", *(a.replace("{photo}", str(fx / "image/person_upper.png")) for a in args))
+    camera = checks(run_cli("--video", clip, "--no-keep-sound", "--format", "json"))["video.camera_motion"]
+    assert words in camera["message"], camera["message"]
+    assert camera["measured"]["kind"] == (None if name == "flat" else kind)
+    assert (camera["status"] == "pass") == (kind == "steady")

@@ -11,7 +11,7 @@ import numpy as np
 
 from .body import (BODY_CLASSES, BodySettings, body_box, body_class, posture, quarter_turns, subject_area,
                    torso_lean)
-from .camera import CameraMotion
+from .camera import CameraMotion, CameraSummary
 from .cuts import CutDetector, CutResult
 from .frames import DecodeStats, read_index_or_none, run_decode
 from .models import FaceCounter, PedestrianDetector, PersonDetector, PoseEstimator, load_in_background
@@ -68,6 +68,10 @@ class VideoContent:
     # and (t, camera motion rate or None).
     body_series: list[tuple[float, bool]] = field(default_factory=list)
     camera_series: list[tuple[float, float | None]] = field(default_factory=list)
+    # What the camera did (kind and amount), None when nothing could be tracked; and how many
+    # frame pairs were compared (pairs but no summary: too little texture to track).
+    camera_summary: "CameraSummary | None" = None
+    camera_pairs: int = 0
     # Gaps in the timestamps (frames a phone dropped), from the packets: spans and how many
     # frames they would have held; None when the stream gives no usable timestamps.
     frame_drops: list[list[float]] | None = None
@@ -184,6 +188,8 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
         stats=stats,
         body_series=[(s.t, s.body in ("upper", "full")) for s in pose.samples],
         camera_series=list(camera.samples),
+        camera_summary=camera.summary(),
+        camera_pairs=len(camera.components),
         frame_drops=drops[0] if drops else None,
         dropped_frames=drops[1] if drops else 0,
         turn_quarters=whole_turn,

@@ -9,10 +9,54 @@ frame per second and summed.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from .spans import MAX_PAIR_STEPS, consecutive_runs, rounded
+
+
+@dataclass(frozen=True)
+class CameraSummary:
+    """The camera's movement added up over the measured pairs: net pan (right positive) and tilt
+    (down positive) as shares of the frame's diagonal, net zoom (in positive) as a change of
+    scale, the path the frame's centre travelled, and the seconds measured."""
+
+    pan: float
+    tilt: float
+    zoom: float
+    path: float
+    seconds: float
+
+    # Below this share of the frame (path, or zoom) over the clip the camera is taken as still.
+    STILL = 0.02
+
+    @property
+    def kind(self) -> str:
+        """steady, pan, tilt, zoom or shake."""
+        net = math.hypot(self.pan, self.tilt)
+        if self.path < self.STILL and abs(self.zoom) < self.STILL:
+            return "steady"
+        if abs(self.zoom) > self.path:
+            return "zoom"
+        if net >= 0.5 * self.path:  # mostly one way: a pan or tilt, not a shake
+            return "pan" if abs(self.pan) >= abs(self.tilt) else "tilt"
+        return "shake"
+
+    def words(self) -> str:
+        """The movement as a person would say it: "camera pans right 40% of the frame over 2 s"."""
+        over = f"over {self.seconds:.1f} s"
+        kind = self.kind
+        if kind == "steady":
+            return f"camera steady (moves {self.path:.0%} of the frame {over})"
+        if kind == "zoom":
+            return f"camera zooms {'in' if self.zoom > 0 else 'out'} {abs(self.zoom):.0%} {over}"
+        if kind == "pan":
+            return f"camera pans {'right' if self.pan > 0 else 'left'} {abs(self.pan):.0%} of the frame {over}"
+        if kind == "tilt":
+            return f"camera tilts {'down' if self.tilt > 0 else 'up'} {abs(self.tilt):.0%} of the frame {over}"
+        return (f"camera shakes (handheld): {self.path:.0%} of the frame back and forth {over}, ending "
+                f"{math.hypot(self.pan, self.tilt):.0%} from where it started")
 
 
 class CameraMotion:
@@ -24,6 +68,9 @@ class CameraMotion:
         self.max_side = max_side
         self.min_points = min_points
         self.samples: list[tuple[float, float | None]] = []  # t, motion (share of frame per second)
+        # (t, dt, (pan x, tilt y, zoom, roll) per second): shifts as shares of the diagonal, zoom
+        # as the scale's change, roll in radians; None where the pair could not be measured.
+        self.components: list[tuple[float, float, tuple[float, float, float, float] | None]] = []
         self.starts: list[float] = []  # time of the earlier frame of each sample's pair
         self.max_pair_seconds = MAX_PAIR_STEPS * interval
         self._previous: tuple[float, np.ndarray, tuple | None] | None = None
@@ -37,11 +84,14 @@ class CameraMotion:
             dt = t - t0
             # Measured over a long stretch, a shake would also average out.
             if 0 < dt <= self.max_pair_seconds:
-                self.samples.append((t, self._motion(cv2, before, image, box0 or box, dt)))
+                parts = self._motion(cv2, before, image, box0 or box, dt)
+                self.samples.append((t, None if parts is None else parts[0]))
+                self.components.append((t, dt, None if parts is None else parts[1]))
                 self.starts.append(t0)
         self._previous = (t, image, box)
 
-    def _motion(self, cv2, before: np.ndarray, after: np.ndarray, box, dt: float) -> float | None:
+    def _motion(self, cv2, before: np.ndarray, after: np.ndarray, box, dt: float):
+        """(motion rate, (pan x, tilt y, zoom, roll) rates) between two frames, or None."""
         height, width = before.shape
         mask = np.full(before.shape, 255, np.uint8)
         if box:
@@ -64,10 +114,23 @@ class CameraMotion:
         roll = math.atan2(matrix[1, 0], matrix[0, 0])
         # Zoom and roll move the frame's corners by about half the diagonal times the change.
         corner_shift = shift + abs(scale - 1) * diagonal / 2 + abs(roll) * diagonal / 2
-        return corner_shift / diagonal / dt
+        parts = (float(-matrix[0, 2]) / diagonal / dt, float(-matrix[1, 2]) / diagonal / dt,
+                 float(scale - 1) / dt, float(roll) / dt)
+        return corner_shift / diagonal / dt, parts
 
     def finish(self, duration: float) -> None:
         pass
+
+    def summary(self) -> "CameraSummary | None":
+        """What the camera did over the measured pairs, or None when no pair was measured."""
+        measured = [(dt, parts) for _, dt, parts in self.components if parts is not None]
+        if not measured:
+            return None
+        steps = np.array([[px * dt, py * dt, zoom * dt] for dt, (px, py, zoom, _) in measured])
+        pan, tilt, zoom = (float(v) for v in steps.sum(axis=0))
+        path = float(np.hypot(steps[:, 0], steps[:, 1]).sum())
+        seconds = float(sum(dt for dt, _ in measured))
+        return CameraSummary(pan=pan, tilt=tilt, zoom=zoom, path=path, seconds=seconds)
 
     def rates(self) -> list[float]:
         return [m for _, m in self.samples if m is not None]

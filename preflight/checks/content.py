@@ -93,18 +93,20 @@ def image_checks(content, profile: Profile) -> dict[str, Finding]:
     return out
 
 
-def camera_class(rates: list[float], profile: Profile) -> tuple[str, float | None, float | None]:
-    """none / some / strong from the per-sample camera motion rates."""
+def camera_class(rates: list[float], profile: Profile, pairs: int = 0) -> tuple[str, float | None, float | None]:
+    """none / some / strong from the per-sample camera motion rates. With frame pairs compared
+    but no rate measured (too little texture anywhere to track), the camera's movement does not
+    show, and that is "none"; with no pair at all it is "unknown"."""
     import numpy as np  # here, not at the top: the --metadata-only path must not load it
 
     thresholds = profile.value("content.camera_motion")
     if not rates:
-        return "unknown", None, None
+        return ("none", None, None) if pairs else ("unknown", None, None)
     median = float(np.median(rates))
     p90 = float(np.percentile(rates, 90))
     if median >= thresholds["strong"]:
         return "strong", median, p90
-    if median >= thresholds["some"] or p90 >= thresholds["strong"]:
+    if median >= thresholds["some"] or p90 >= thresholds.get("some_peak", thresholds["strong"]):
         return "some", median, p90
     return "none", median, p90
 
@@ -191,24 +193,28 @@ def video_checks(content, profile: Profile) -> dict[str, Finding]:
     else:
         out["video.upright"] = passed("upright throughout")
 
-    kind, median, p90 = camera_class(content.camera_rates, profile)
+    kind, median, p90 = camera_class(content.camera_rates, profile, content.camera_pairs)
     thresholds = profile.value("content.camera_motion")
+    summary = content.camera_summary
     measured = {"class": kind, "median": None if median is None else round(median, 4),
-                "p90": None if p90 is None else round(p90, 4)}
+                "p90": None if p90 is None else round(p90, 4), "kind": summary.kind if summary else None}
+    if summary:
+        measured.update(pan=round(summary.pan, 3), tilt=round(summary.tilt, 3), zoom=round(summary.zoom, 3),
+                        path=round(summary.path, 3))
+    words = summary.words() if summary else "nothing in the frame to track, so no camera movement shows"
+    rates = "" if median is None else f"; {median:.1%} of the frame per second, peaks {p90:.1%}"
     if kind == "unknown":
-        out["video.camera_motion"] = Finding(Status.SKIP, "too little texture to measure camera movement",
-                                             measured=measured)
+        out["video.camera_motion"] = Finding(Status.SKIP, "no two frames close enough in time to measure camera "
+                                             "movement", measured=measured)
     elif kind == "none":
-        out["video.camera_motion"] = passed(f"steady camera ({median:.1%} of the frame per second)",
-                                            measured=measured, limit=thresholds)
+        out["video.camera_motion"] = passed(f"little or no camera movement: {words}{rates}", measured=measured,
+                                            limit=thresholds)
     elif kind == "some":
-        out["video.camera_motion"] = warned(
-            f"some camera movement ({median:.1%} of the frame per second, peaks {p90:.1%})",
-            measured=measured, limit=thresholds, times=content.camera_spans)
+        out["video.camera_motion"] = warned(f"some camera movement: {words}{rates}", measured=measured,
+                                            limit=thresholds, times=content.camera_spans)
     else:
         out["video.camera_motion"] = _judge(
-            profile, "video.camera_motion",
-            f"strong camera movement ({median:.1%} of the frame per second): the model truncates at it",
+            profile, "video.camera_motion", f"strong camera movement: {words}{rates}: the model truncates at it",
             measured=measured, limit=thresholds, times=content.camera_spans)
 
     speed_limit = profile.value("content.fast_limb_speed")
