@@ -112,3 +112,19 @@ def test_camera_movement_is_told_by_kind_in_words(fx, tmp_path, name, args, kind
     assert words in camera["message"], camera["message"]
     assert camera["measured"]["kind"] == (None if name == "flat" else kind)
     assert (camera["status"] == "pass") == (kind == "steady")
+
+
+def test_a_dissolve_out_of_an_ever_changing_pattern_is_found(tmp_path):
+    """Conway's life changes every pixel all the time but keeps its colours: the shot it
+    dissolves from counts as steady by its colour distribution (it used to be missed)."""
+    # The first second of life is its random start settling: left out.
+    clip = _clip(tmp_path / "life.mp4", "-f", "lavfi", "-t", "4", "-i",
+                 "life=s=640x360:mold=10:r=30:ratio=0.5:death_color=#C83232", "-f", "lavfi", "-t", "3", "-i",
+                 "smptehdbars=size=640x360:rate=30", "-filter_complex",
+                 "[0:v]trim=start=1,setpts=PTS-STARTPTS,format=yuv420p,settb=1/30[a];"
+                 "[1:v]format=yuv420p,settb=1/30[b];"
+                 "[a][b]xfade=transition=fade:duration=1:offset=2[v]", "-map", "[v]")
+    cuts = checks(run_cli("--video", clip, "--no-keep-sound", "--format", "json"))["video.cuts"]
+    assert cuts["status"] == "fail" and cuts["measured"]["cuts"] == []
+    (a, b), = cuts["measured"]["dissolves"]
+    assert 1.5 <= (a + b) / 2 <= 3.0

@@ -361,8 +361,14 @@ class _Run:
         half = max(1, span // 2)
 
         def steady(a: int, b: int) -> bool:
-            window = scores[max(1, a):min(n, b)]
-            return bool(window) and float(np.mean(window)) < s.min_score / 2
+            """Still pixels, or a colour distribution that holds while the pixels move (a pattern
+            that keeps changing, like Conway's life, is one shot as long as its colours hold)."""
+            a, b = max(1, a), min(n, b)
+            window = scores[a:b]
+            if not window:
+                return False
+            return float(np.mean(window)) < s.min_score / 2 or (
+                b - a >= 2 and _hist_distance(self.hists[b - 1], self.hists[a - 1]) < s.dissolve_hist / 5)
 
         spans: list[list[float]] = []
         i = 0
