@@ -10,11 +10,14 @@ Importing this package is cheap: media libraries load only when a check needs th
 __version__ = "0.1.0"
 
 from .api import check, check_files  # noqa: E402
+from .config import ConfigError  # noqa: E402
+from .errors import PreflightError  # noqa: E402
+from .job import JobError  # noqa: E402
 from .profile import Profile, ProfileError, load_profile  # noqa: E402
 from .report import Check, CostEstimate, ExitCode, Report, Status  # noqa: E402
 from .request import Request  # noqa: E402
 
 __all__ = [
-    "check", "check_files", "Check", "CostEstimate", "ExitCode", "Profile", "ProfileError",
-    "Report", "Request", "Status", "load_profile", "__version__",
+    "check", "check_files", "Check", "ConfigError", "CostEstimate", "ExitCode", "JobError", "PreflightError",
+    "Profile", "ProfileError", "Report", "Request", "Status", "load_profile", "__version__",
 ]

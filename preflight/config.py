@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import PreflightError
 from .profile import DEFAULT_PROFILE, Limit, Profile, ProfileError, load_profile
 from .report import Report, Status
 from .textfile import TextFileError, read_toml
@@ -46,7 +47,7 @@ _TYPES: dict[str, type | tuple] = {"profile": str, "orientation": str, "quality"
                                    "allow_media_outside_job": bool}
 
 
-class ConfigError(Exception):
+class ConfigError(PreflightError):
     """A configuration file that cannot be used; the message names the file and the key."""
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import PreflightError
 from .request import Request
 from .textfile import TextFileError, read_toml
 
@@ -33,7 +34,7 @@ _FIELDS = {"image": str, "video": str, "orientation": str, "quality": str, "prom
 _CHOICES = {"orientation": ("image", "video"), "quality": ("720p", "1080p")}
 
 
-class JobError(Exception):
+class JobError(PreflightError):
     """A job file that cannot be read or does not follow the format; the message names both."""
 
 

@@ -11,13 +11,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from .errors import PreflightError
 from .textfile import TextFileError, read_toml
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 DEFAULT_PROFILE = "kling-v3-motion-control"
 
 
-class ProfileError(Exception):
+class ProfileError(PreflightError):
     """A profile file is missing, unreadable or malformed."""
 
 

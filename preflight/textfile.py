@@ -13,11 +13,13 @@ import stat
 import tomllib
 from pathlib import Path
 
+from .errors import PreflightError
+
 # Far above any hand-written job, configuration or profile (the bundled profile is 12 kB).
 MAX_TEXT_BYTES = 1_000_000
 
 
-class TextFileError(Exception):
+class TextFileError(PreflightError):
     """The file cannot be used; the message names it and says why."""
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from preflight import Report, check
 from preflight.profile import DEFAULT_PROFILE, Profile, load_profile
 
-from .apply import PrepError, PrepResult, apply
+from .apply import PrepResult, apply
+from .errors import PrepError
 from .plan import MediaPlan, Plan, PlanError, Step, plan_image, plan_video
 
 __all__ = ["plan", "apply", "Plan", "MediaPlan", "Step", "PrepResult", "PrepError", "PlanError"]

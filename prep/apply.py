@@ -17,15 +17,12 @@ from preflight import Report, check
 from preflight.atomic import atomic_output, write_problem
 from preflight.ffmpeg_binary import ffmpeg_exe, local_file
 
+from .errors import PrepError
 from .plan import MediaPlan, Plan
 
 # JPEG qualities tried, best first, when an image must come in under the size limit.
 _JPEG_QUALITIES = (95, 90, 85, 80, 70, 60)
 _FFMPEG_ERROR_LINES = 8
-
-
-class PrepError(Exception):
-    """prep could not carry out its plan; the message says which file and why."""
 
 
 @dataclass

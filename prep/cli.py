@@ -10,7 +10,7 @@ import sys
 import click
 
 from preflight import ExitCode, __version__
-from preflight.cli import load_job_option, run_command
+from preflight.command import load_job_option, run_command
 from preflight.formats import render
 
 from . import PlanError, PrepError, apply, plan

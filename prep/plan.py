@@ -17,6 +17,8 @@ from preflight.ffmpeg_binary import local_file
 from preflight.probe import DECODE_MAX_PIXELS
 from preflight.profile import Profile
 
+from .errors import PrepError
+
 # Output sizes aim this far under the limit: container overhead and encoder rate control.
 SIZE_MARGIN = 0.92
 AUDIO_BITRATE = 128_000
@@ -30,7 +32,7 @@ AUDIO_TAIL_S = 0.05
 EXTEND_TO_S = 3.5
 
 
-class PlanError(Exception):
+class PlanError(PrepError):
     """The inputs cannot be planned for (unreadable, or a request that makes no sense)."""
 
 

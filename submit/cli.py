@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from preflight import Request, __version__
-from preflight.cli import load_job_option, run_command
+from preflight.command import load_job_option, run_command
 from preflight.formats import render
 from preflight.profile import DEFAULT_PROFILE, load_profile
 

@@ -12,6 +12,8 @@ import struct
 import zlib
 from dataclasses import dataclass
 
+from ..errors import PreflightError
+
 # JPEG start-of-frame markers that carry the picture size (not DHT C4, JPG C8 or DAC CC).
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 _PNG_COLOR = {0: "gray", 2: "rgb", 3: "palette", 4: "gray+alpha", 6: "rgba"}
@@ -20,7 +22,7 @@ _JPEG_COMPONENTS = {1: "gray", 3: "ycbcr", 4: "cmyk"}
 _PNG_MAX_CHUNKS = 200_000
 
 
-class HeaderError(Exception):
+class HeaderError(PreflightError):
     """The header is unreadable: the file cannot be measured."""
 
 

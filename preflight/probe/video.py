@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from ..errors import PreflightError
 from ..ffmpeg_binary import local_file
 
 # Packets demuxed at most while looking for the first decodable frame.
@@ -18,7 +19,7 @@ _FIRST_FRAME_PACKET_BUDGET = 600
 _INDEX_TAIL = 32
 
 
-class VideoProbeError(Exception):
+class VideoProbeError(PreflightError):
     """The container cannot be opened or holds no video stream."""
 
 

@@ -1,6 +1,6 @@
 """``python -m submit.fake``: run the local EvoLink until interrupted."""
 
-from preflight.cli import run_command
+from preflight.command import run_command
 
 from ..cli import fake_server
 
