@@ -60,7 +60,7 @@ bench: fixtures
 	$(PY) bench/prep_speed.py
 	$(PY) bench/batch.py
 
-# docs/report.png, the screenshot the README links: preflight's HTML report on two fixture jobs.
+# docs/report.png, the screenshot docs/pipelines.md links: preflight's HTML report on two fixture jobs.
 report-screenshot: fixtures chromium
 	mkdir -p docs
 	printf 'image = "image/person_upper.png"\nvideo = "video/person_steady.mp4"\nkeep_sound = false\n' > $(FIXTURES)/steady.job.toml

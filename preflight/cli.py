@@ -26,7 +26,7 @@ Examples:
 
 \b
 Configuration: [tool.preflight] in pyproject.toml or a preflight.toml, found from the
-working directory upwards (see README); options given here win.
+working directory upwards (see docs/pipelines.md); options given here win.
 
 \b
 Exit codes: 0 no check failed, 1 a check failed (or warned with --strict),

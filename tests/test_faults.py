@@ -1,6 +1,6 @@
 """Issue 7: the fault corpus through preflight and prep, and submit against a misbehaving
-server. Every outcome goes into docs/faults.md, which this module writes: the table in the
-README's "Hostile inputs" section is this run's, not written by hand."""
+server. Every outcome goes into docs/faults.md, which this module (with test_hostile.py) writes:
+the table docs/hostile-inputs.md points to is this run's, not written by hand."""
 
 from __future__ import annotations
 
