@@ -45,12 +45,13 @@ def _is_url(value: str | None) -> bool:
     return bool(value) and value.lower().startswith(("http://", "https://"))
 
 
-def job_unit(path: str, defaults: Request, given: Request = Request(), *, allow_outside: bool = False) -> Unit:
+def job_unit(path: str, defaults: Request, given: Request = Request(), *, allow_outside: bool = False,
+             profile: Profile | None = None) -> Unit:
     """A job file's unit. Each request field comes from ``given`` (the command line) if set there,
     else from the job file, else from ``defaults`` (the configuration). ``allow_outside``: the
     job's media may live outside its folder."""
     try:
-        job = load_job(path, allow_outside=allow_outside)
+        job = load_job(path, allow_outside=allow_outside, profile=profile)
     except JobError as exc:
         return Unit(name=path, request=defaults, job=path, error=str(exc))
     return Unit(name=path, request=given.filled_from(job.request, defaults), image=job.image, video=job.video,

@@ -11,7 +11,7 @@ import click
 
 from . import __version__
 from .formats import FORMATS
-from .command import run_command
+from .command import profile_choice, run_command
 from .report import ExitCode
 from .profile import DEFAULT_PROFILE, ProfileError
 from .request import Request
@@ -32,17 +32,6 @@ working directory upwards (see docs/pipelines.md); options given here win.
 Exit codes: 0 no check failed, 1 a check failed (or warned with --strict),
 2 usage error, 3 internal error.
 """
-
-
-def _choice(profile, key: str, value: str | None, option: str) -> str | None:
-    """Validate a value against the profile's allowed list (the CLI's usage errors come from data)."""
-    if value is None:
-        return None
-    allowed = profile.value(key)
-    for candidate in allowed:
-        if value.lower() == candidate.lower():
-            return candidate
-    raise click.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=option)
 
 
 @click.command(epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,15 +91,15 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
         raise click.UsageError("--report shows the content analysis, which --metadata-only skips")
     metadata_only = config.metadata_only if metadata_only is None else metadata_only
     given = Request(  # what the command line says; it wins over job files and the configuration
-        orientation=_choice(profile, "request.orientations", orientation, "--orientation"),
-        quality=_choice(profile, "request.qualities", quality, "--quality"),
+        orientation=profile_choice(profile, "request.orientations", orientation, "--orientation"),
+        quality=profile_choice(profile, "request.qualities", quality, "--quality"),
         prompt=prompt,
         keep_sound=keep_sound,
         element_ids=tuple(element_ids),
         callback_url=callback_url,
     )
-    defaults = Request(orientation=_choice(profile, "request.orientations", config.orientation, "orientation"),
-                       quality=_choice(profile, "request.qualities", config.quality, "quality"))
+    defaults = Request(orientation=profile_choice(profile, "request.orientations", config.orientation, "orientation"),
+                       quality=profile_choice(profile, "request.qualities", config.quality, "quality"))
     request = given.filled_from(defaults)
 
     from . import batch
@@ -125,7 +114,8 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
             using = (batch.jobs_using(f, known=known, allow_outside=config.allow_media_outside_job)
                      if with_jobs and not is_job_file(f) else [])
             named.extend(j for j in (using or [f]) if j not in named)
-        units = [batch.job_unit(f, defaults, given, allow_outside=config.allow_media_outside_job) if is_job_file(f)
+        units = [batch.job_unit(f, defaults, given, allow_outside=config.allow_media_outside_job, profile=profile)
+                 if is_job_file(f)
                  else batch.Unit(name=f, request=request, files=(f,)) for f in named]
     else:
         units = [batch.Unit(name=" + ".join(p for p in (image, video) if p), request=request, image=image,
@@ -137,7 +127,7 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
                             jobs=jobs or config.jobs, cache=cache, visual=bool(html_report), progress=progress,
                             timeout=unit_timeout or None)
     color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    click.echo(render_results(results, fmt, color=color))
+    click.echo(render_results(results, fmt, color=color, help_url=profile.help_url))
     if cache is not None and cache.problem:
         click.echo(f"warning: {cache.problem}", err=True)
     if html_report:

@@ -15,16 +15,45 @@ from .errors import PreflightError
 from .report import ExitCode
 
 
-def load_job_option(path: str):
+def load_job_option(path: str, profile=None):
     """The job file named by a command's ``--job``; a bad one is a usage error naming the problem.
-    Its media may leave its folder only when the configuration found from here allows it."""
+    Its media may leave its folder only when the configuration found from here allows it; its
+    orientation and quality are words of ``profile``."""
     from .config import ConfigError, load_config
     from .job import JobError, load_job
 
     try:
-        return load_job(path, allow_outside=load_config().allow_media_outside_job)
+        return load_job(path, allow_outside=load_config().allow_media_outside_job, profile=profile)
     except (JobError, ConfigError) as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def load_profile_option(name: str | None):
+    """The profile a command works with: ``--profile`` if given, else the configuration's (found
+    from the working directory), else the default; a bad one is a usage error naming it."""
+    from .config import ConfigError, load_config
+    from .profile import ProfileError
+
+    try:
+        return load_config().load_profile(name)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    except ProfileError as exc:
+        raise click.BadParameter(str(exc), param_hint="--profile") from None
+
+
+def profile_choice(profile, key: str, value: str | None, option: str) -> str | None:
+    """Validate a value against the profile's allowed list (the CLI's usage errors come from data)."""
+    if value is None:
+        return None
+    allowed = profile.value(key)
+    for candidate in allowed:
+        if value.lower() == candidate.lower():
+            return candidate
+    raise click.BadParameter(f"{value!r} is not one of {', '.join(allowed)}", param_hint=option)
+
+
+
 
 
 def _interrupt(signum, frame):

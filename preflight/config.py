@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PreflightError
-from .profile import DEFAULT_PROFILE, Limit, Profile, ProfileError, load_profile
+from .profile import DEFAULT_PROFILE, Limit, Profile, ProfileError, load_profile, validate
 from .report import Report, Status
 from .textfile import TextFileError, read_toml
 
@@ -79,7 +79,12 @@ class Config:
                                                          and isinstance(old.value, (int, float))):
                 raise ConfigError(f"{self.path}: thresholds.{key} must be like {old.value!r}")
             limits[key] = Limit(key, value, f"{self.path} (was {old.value!r}: {old.source})", old.unit, old.note)
-        return dataclasses.replace(profile, limits=limits)
+        replaced = dataclasses.replace(profile, limits=limits)
+        try:
+            validate(replaced, where=f"{self.path} [thresholds]")
+        except ProfileError as exc:
+            raise ConfigError(str(exc)) from None
+        return replaced
 
     def fingerprint(self) -> dict:
         """What in this configuration changes a report (for the cache key)."""
@@ -143,9 +148,6 @@ def load_config(path: str | Path | None = None, *, search: bool = True) -> Confi
         if key in table and not isinstance(table[key], kind):
             names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
             raise ConfigError(f"{found}: {key} must be a {names}, not {type(table[key]).__name__}")
-    for key, allowed in (("orientation", ("image", "video")), ("quality", ("720p", "1080p"))):
-        if key in table and table[key] not in allowed:
-            raise ConfigError(f"{found}: {key} must be one of {', '.join(allowed)}, not {table[key]!r}")
     checks = table.get("checks", {})
     for check_id, severity in checks.items():
         if severity not in SEVERITIES:
@@ -167,7 +169,12 @@ def load_config(path: str | Path | None = None, *, search: bool = True) -> Confi
                     thresholds=dict(table.get("thresholds", {})),
                     allow_media_outside_job=bool(table.get("allow_media_outside_job", False)))
     try:
-        config.load_profile()  # unknown profile or threshold keys are found now, not mid-run
+        profile = config.load_profile()  # unknown profile or threshold keys are found now, not mid-run
     except ProfileError as exc:
         raise ConfigError(f"{found}: {exc}") from None
+    for key, vocabulary in (("orientation", "request.orientations"), ("quality", "request.qualities")):
+        allowed = profile.value(vocabulary)
+        if key in table and table[key] not in allowed:
+            raise ConfigError(f"{found}: {key} must be one of {', '.join(allowed)} (profile {profile.id}), "
+                              f"not {table[key]!r}")
     return config

@@ -31,7 +31,8 @@ JOB_SUFFIX = ".job.toml"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "job.schema.json"
 _FIELDS = {"image": str, "video": str, "orientation": str, "quality": str, "prompt": str, "keep_sound": bool,
            "element_ids": list, "callback_url": str}
-_CHOICES = {"orientation": ("image", "video"), "quality": ("720p", "1080p")}
+# The request fields whose values are a profile's vocabulary (request.orientations, request.qualities).
+_VOCABULARIES = {"orientation": "request.orientations", "quality": "request.qualities"}
 
 
 class JobError(PreflightError):
@@ -58,8 +59,9 @@ def _is_url(value: str) -> bool:
     return value.lower().startswith(("http://", "https://"))
 
 
-def load_job(path: str | Path, *, allow_outside: bool = False) -> Job:
-    """The job in ``path``; ``allow_outside`` lets its media live outside the job's folder."""
+def load_job(path: str | Path, *, allow_outside: bool = False, profile=None) -> Job:
+    """The job in ``path``; ``allow_outside`` lets its media live outside the job's folder.
+    Orientation and quality must be words of ``profile`` (the default profile when None)."""
     try:
         path = Path(path)
         data = read_toml(path)
@@ -73,7 +75,12 @@ def load_job(path: str | Path, *, allow_outside: bool = False) -> Job:
     for name, kind in _FIELDS.items():
         if name in data and not isinstance(data[name], kind):
             raise JobError(f"{path}: {name} must be a {kind.__name__}, not {type(data[name]).__name__}")
-    for name, allowed in _CHOICES.items():
+    if profile is None:
+        from .profile import load_profile
+
+        profile = load_profile()
+    for name, key in _VOCABULARIES.items():
+        allowed = profile.value(key)
         if name in data and data[name] not in allowed:
             raise JobError(f"{path}: {name} must be one of {', '.join(allowed)}, not {data[name]!r}")
     if not all(isinstance(e, str) and e for e in data.get("element_ids", [])):

@@ -43,6 +43,7 @@ class Profile:
     model: str
     path: Path
     limits: dict[str, Limit]
+    help_url: str = ""  # where a user reads about the model and its limits (SARIF rules link it)
 
     def limit(self, key: str) -> Limit:
         try:
@@ -70,6 +71,89 @@ def _collect_limits(table: dict[str, Any], prefix: str, path: Path, out: dict[st
             _collect_limits(entry, key, path, out)
 
 
+# Every entry the three tools read, and the shape of its value. A profile is checked against
+# this when it is loaded, so a missing or mistyped entry is a worded error naming the file and
+# the key, not a failure deep inside a check. Kinds: int, number, str, bool, fraction ("2/5"),
+# list[str], list[number], table[str|number|list|str-list] (a table of such values).
+SCHEMA: dict[str, str] = {
+    "image.formats": "list[str]", "image.extensions": "table[list]", "image.max_file_size": "int",
+    "image.min_side": "int", "image.max_side": "int", "image.min_aspect": "fraction", "image.max_aspect": "fraction",
+    "video.formats": "list[str]", "video.extensions": "table[list]", "video.max_file_size": "int",
+    "video.min_side": "int", "video.max_side": "int", "video.min_duration": "number",
+    "video.max_duration": "table[number]", "video.min_frame_rate": "number", "video.preferred_codecs": "list[str]",
+    "request.model": "str", "request.qualities": "list[str]", "request.default_quality": "str",
+    "request.orientations": "list[str]", "request.default_orientation": "str", "request.default_keep_sound": "bool",
+    "request.prompt_max_chars": "int", "request.element_max_items": "int",
+    "request.element_requires_orientation": "str", "request.callback_schemes": "list[str]",
+    "request.callback_max_chars": "int", "request.callback_public_only": "bool",
+    "billing.credits_per_second": "table[number]", "billing.usd_per_second": "table[number]",
+    "billing.credits_per_usd_alternatives": "list[number]", "billing.rounding": "str",
+    "billing.min_billed_seconds": "number", "results.link_lifetime": "number", "results.max_file_size": "int",
+    "results.extensions": "list[str]", "network.max_reply_bytes": "int", "network.task_id_max_chars": "int",
+    "content.subject_min_area": "number", "content.body_min_share": "table[number]",
+    "content.camera_motion": "table[number]", "content.fast_limb_speed": "number", "content.partial_decoding": "bool",
+    "content.severity": "table[str]",
+}
+# Entries of a table that must be there, and which vocabulary a table's keys must cover.
+_TABLE_KEYS = {"content.body_min_share": ("warn", "fail"), "content.camera_motion": ("some", "strong")}
+_COVERS = {"video.max_duration": "request.orientations", "billing.credits_per_second": "request.qualities",
+           "billing.usd_per_second": "request.qualities"}
+_MEMBER_OF = {"request.default_quality": "request.qualities", "request.default_orientation": "request.orientations",
+              "request.element_requires_orientation": "request.orientations"}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return _is_number(value)
+    if kind in ("str", "bool"):
+        return isinstance(value, str if kind == "str" else bool)
+    if kind == "fraction":
+        try:
+            return Fraction(str(value)) > 0
+        except (ValueError, ZeroDivisionError):
+            return False
+    if kind.startswith("list["):
+        inner = kind[5:-1]
+        return isinstance(value, list) and all(_fits(inner, v) for v in value)
+    if kind.startswith("table["):
+        inner = kind[6:-1]
+        return isinstance(value, dict) and all(_fits("list[str]" if inner == "list" else inner, v)
+                                               for v in value.values())
+    raise ValueError(kind)
+
+
+def validate(profile: Profile, where: str | None = None) -> None:
+    """Every entry the tools read is there and of its kind, and the vocabularies agree; else
+    ``ProfileError`` naming the file (or ``where`` the values came from) and the key."""
+    origin = where or str(profile.path)
+    for key, kind in SCHEMA.items():
+        if key not in profile.limits:
+            raise ProfileError(f"{origin}: the profile has no entry {key!r} (a {kind}; see docs/profiles.md)")
+        value = profile.limits[key].value
+        if not _fits(kind, value):
+            raise ProfileError(f"{origin}: {key} must be a {kind}, not {value!r}")
+    for key, needed in _TABLE_KEYS.items():
+        missing = [k for k in needed if k not in profile.limits[key].value]
+        if missing:
+            raise ProfileError(f"{origin}: {key} needs the entries {', '.join(missing)}")
+    for key, vocabulary in _COVERS.items():
+        missing = [v for v in profile.limits[vocabulary].value if v not in profile.limits[key].value]
+        if missing:
+            raise ProfileError(f"{origin}: {key} has no value for {', '.join(missing)} (every one of {vocabulary})")
+    for key, vocabulary in _MEMBER_OF.items():
+        if profile.limits[key].value not in profile.limits[vocabulary].value:
+            raise ProfileError(f"{origin}: {key} {profile.limits[key].value!r} is not one of {vocabulary}")
+    bad = {k: v for k, v in profile.limits["content.severity"].value.items() if v not in ("fail", "warn")}
+    if bad:
+        raise ProfileError(f"{origin}: content.severity values are fail or warn, not {bad}")
+
+
 def load_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> Profile:
     """Load a profile by id (a file in ``preflight/profiles``) or by path to a TOML file."""
     candidate = Path(name_or_path)
@@ -87,11 +171,14 @@ def load_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> Profile:
         raise ProfileError(f"{candidate}: missing [profile] table with an 'id'")
     limits: dict[str, Limit] = {}
     _collect_limits(data, "", candidate, limits)
-    return Profile(
-        id=header["id"],
-        title=header.get("title", header["id"]),
-        provider=header.get("provider", ""),
-        model=header.get("model", header["id"]),
+    profile = Profile(
+        id=str(header["id"]),
+        title=str(header.get("title", header["id"])),
+        provider=str(header.get("provider", "")),
+        model=str(header.get("model", header["id"])),
         path=candidate,
         limits=limits,
+        help_url=str(header.get("help_url", "")),
     )
+    validate(profile)
+    return profile

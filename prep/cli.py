@@ -10,7 +10,7 @@ import sys
 import click
 
 from preflight import ExitCode, __version__
-from preflight.command import load_job_option, run_command
+from preflight.command import load_job_option, load_profile_option, profile_choice, run_command
 from preflight.formats import render
 
 from . import PlanError, PrepError, apply, plan
@@ -46,12 +46,16 @@ def _text_plan(p) -> str:
 @click.option("--dry-run", is_flag=True, help="Show the plan (and with --format json the ffmpeg arguments); write nothing.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--job", "job_file", metavar="JOB.job.toml", help="Take the inputs, orientation and keep_sound from a job file.")
+@click.option("--profile", "profile_name", default=None, metavar="NAME|PATH",
+              help="Constraint profile: a bundled name or a TOML file. Default: the configuration's, else the bundled one.")
 @click.version_option(__version__, prog_name="prep")
 def prep(image, video, orientation, out_dir, start, end, extend, keep_sound, force, metadata_only, dry_run, fmt,
-         job_file):
+         job_file, profile_name):
     """Turn a clip and a photo into inputs that pass preflight, then prove it."""
+    profile = load_profile_option(profile_name)
+    orientation = profile_choice(profile, "request.orientations", orientation, "--orientation")
     if job_file:
-        job = load_job_option(job_file)
+        job = load_job_option(job_file, profile)
         for role, value in (("image", job.image), ("video", job.video)):
             if value and value.lower().startswith(("http://", "https://")):
                 raise click.UsageError(f"{job_file}: the {role} is a URL; prep works on local files")
@@ -62,7 +66,7 @@ def prep(image, video, orientation, out_dir, start, end, extend, keep_sound, for
         raise click.UsageError("nothing to prepare: give --image, --video or both")
     try:
         p = plan(image=image, video=video, orientation=orientation, keep_sound=keep_sound, out_dir=out_dir,
-                 start=start, end=end, extend=extend, force=force, metadata_only=metadata_only)
+                 start=start, end=end, extend=extend, force=force, metadata_only=metadata_only, profile=profile)
     except PlanError as exc:
         raise click.UsageError(str(exc)) from None
     refused = any(i.refused for i in p.items)

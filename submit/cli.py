@@ -18,9 +18,8 @@ from pathlib import Path
 import click
 
 from preflight import Request, __version__
-from preflight.command import load_job_option, run_command
+from preflight.command import load_job_option, load_profile_option, profile_choice, run_command
 from preflight.formats import render
-from preflight.profile import DEFAULT_PROFILE, load_profile
 
 from . import flow
 from .body import generation_body
@@ -212,8 +211,10 @@ _format_option = click.option("--format", "fmt", type=click.Choice(["text", "jso
 @click.group(invoke_without_command=True, epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--image", metavar="PATH|URL", help="Character image (JPG or PNG), a local file or a URL.")
 @click.option("--video", metavar="PATH|URL", help="Reference video (MP4 or MOV), a local file or a URL.")
-@click.option("--orientation", type=click.Choice(["image", "video"]), help="character_orientation (required).")
-@click.option("--quality", type=click.Choice(["720p", "1080p"]), help="Output quality. Default: 720p.")
+@click.option("--orientation", metavar="WORD", help="character_orientation (required): a word of the profile's "
+              "request.orientations (image or video for Kling).")
+@click.option("--quality", metavar="WORD", help="Output quality, a word of the profile's request.qualities. "
+              "Default: the profile's (720p for Kling).")
 @click.option("--prompt", metavar="TEXT")
 @click.option("--keep-sound/--no-keep-sound", default=None, help="Keep the reference audio. Default: keep.")
 @click.option("--element-id", "element_ids", multiple=True, metavar="ID", help="A video_refer element (orientation video).")
@@ -246,25 +247,29 @@ _format_option = click.option("--format", "fmt", type=click.Choice(["text", "jso
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--job", "job_file", metavar="JOB.job.toml",
               help="Take the inputs and request from a job file (options given here win).")
+@click.option("--profile", "profile_name", default=None, metavar="NAME|PATH",
+              help="Constraint profile: a bundled name or a TOML file. Default: the configuration's, else the bundled one.")
 @click.version_option(__version__, prog_name="submit")
 @click.pass_context
 def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_ids, callback_url, wait, out,
            max_cost, yes, dry_run, force, run_prep, metadata_only, video_host, s3_bucket, s3_endpoint,
            s3_url_lifetime, poll_interval, wait_timeout, again, api_base, files_base, journal_path, fake_server, fmt,
-           job_file):
+           job_file, profile_name):
     """Send a checked image and reference video to Kling 3.0 Motion Control on EvoLink."""
     deadline = time.monotonic() + wait_timeout
-    request = Request(orientation=orientation, quality=quality, prompt=prompt, keep_sound=keep_sound,
-                      element_ids=tuple(element_ids), callback_url=callback_url)
+    profile = load_profile_option(profile_name)
+    request = Request(orientation=profile_choice(profile, "request.orientations", orientation, "--orientation"),
+                      quality=profile_choice(profile, "request.qualities", quality, "--quality"), prompt=prompt,
+                      keep_sound=keep_sound, element_ids=tuple(element_ids), callback_url=callback_url)
     if job_file:
-        job = load_job_option(job_file)
+        job = load_job_option(job_file, profile)
         image, video = image or job.image, video or job.video
         request = request.filled_from(job.request)
     stack = ctx.with_resource(contextlib.ExitStack())
     if fake_server:
         from .fake import FakeEvoLink
 
-        fake = stack.enter_context(FakeEvoLink(api_key=_FAKE_KEY))
+        fake = stack.enter_context(FakeEvoLink(api_key=_FAKE_KEY, profile=profile))
         api_base = files_base = fake.url
         poll_interval = poll_interval if poll_interval is not None else 0.2
     try:
@@ -277,14 +282,14 @@ def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_
             check_key(conf.api_key, conf.key_source)  # before anything else: a bad key fails fast
         except KeyProblem as exc:
             raise click.UsageError(str(exc)) from None
-    profile = load_profile(DEFAULT_PROFILE)
     ctx.obj = {"settings": conf, "fmt": fmt, "journal": journal_path, "profile": profile, "deadline": deadline}
     if ctx.invoked_subcommand is not None:
         return
     if not image or not video:
         raise click.UsageError("give --image and --video (a local file or a URL each), or a subcommand")
     if request.orientation is None:
-        raise click.UsageError("--orientation image|video is required: it sets the duration limit (10 s or 30 s)")
+        words = "|".join(profile.value("request.orientations"))
+        raise click.UsageError(f"--orientation {words} is required: it sets the duration limit")
     try:
         code = _submit(ctx.obj, stack, profile, request, image, video, wait, out, max_cost, yes, dry_run, force,
                        run_prep, metadata_only, video_host, s3_url_lifetime, poll_interval or DEFAULT_POLL_INTERVAL,

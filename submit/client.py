@@ -39,7 +39,6 @@ from .secrets import KeyProblem, check_key, redact
 # API ref section 1.
 DEFAULT_API_BASE = "https://api.evolink.ai"
 DEFAULT_FILES_BASE = "https://files-api.evolink.ai"
-MODEL = "kling-v3-motion-control"
 # API ref section 3: pending/processing/completed/failed; section 4: accept "cancelled" too.
 TERMINAL = {"completed", "failed", "cancelled"}
 # API ref section 3, "Pacing": EvoLink's own client polls video tasks every 8 s; each poll of an

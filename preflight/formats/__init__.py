@@ -23,17 +23,19 @@ _RUN_FORMATS = {
 FORMATS = tuple(_RUN_FORMATS)
 
 
-def render(report: Report, fmt: str, color: bool = False, name: str | None = None) -> str:
-    return _render([(name or _default_name(report), report)], fmt, color)
+def render(report: Report, fmt: str, color: bool = False, name: str | None = None, help_url: str = "") -> str:
+    return _render([(name or _default_name(report), report)], fmt, color, help_url)
 
 
-def render_results(results, fmt: str, color: bool = False) -> str:
-    return _render([(r.unit.name, r.report) for r in results], fmt, color)
+def render_results(results, fmt: str, color: bool = False, help_url: str = "") -> str:
+    """``help_url``: the profile's page for the model (SARIF links its rules to it)."""
+    return _render([(r.unit.name, r.report) for r in results], fmt, color, help_url)
 
 
-def _render(named: list[tuple[str, Report]], fmt: str, color: bool) -> str:
+def _render(named: list[tuple[str, Report]], fmt: str, color: bool, help_url: str) -> str:
     # Names and messages made printable first: no format can then be broken by a file name.
-    return _RUN_FORMATS[fmt]([(printable(name), printable_report(report)) for name, report in named], color=color)
+    return _RUN_FORMATS[fmt]([(printable(name), printable_report(report)) for name, report in named], color=color,
+                             help_url=help_url)
 
 
 def _default_name(report: Report) -> str:

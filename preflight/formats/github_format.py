@@ -16,7 +16,7 @@ def _property(text: str) -> str:
     return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_run(named: list[tuple[str, Report]], color: bool = False) -> str:
+def render_run(named: list[tuple[str, Report]], color: bool = False, help_url: str = "") -> str:
     lines = []
     for name, report in named:
         for c in report.checks:

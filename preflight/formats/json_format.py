@@ -7,7 +7,7 @@ import json
 from ..report import Report
 
 
-def render_run(named: list[tuple[str, Report]], color: bool = False) -> str:
+def render_run(named: list[tuple[str, Report]], color: bool = False, help_url: str = "") -> str:
     if len(named) == 1:
         return json.dumps(named[0][1].to_dict(), indent=2, ensure_ascii=False)
     failed = sum(1 for _, r in named if not r.ok)
@@ -18,5 +18,5 @@ def render_run(named: list[tuple[str, Report]], color: bool = False) -> str:
     }, indent=2, ensure_ascii=False)
 
 
-def render_lines(named: list[tuple[str, Report]], color: bool = False) -> str:
+def render_lines(named: list[tuple[str, Report]], color: bool = False, help_url: str = "") -> str:
     return "\n".join(json.dumps({"name": name, **r.to_dict()}, ensure_ascii=False) for name, r in named)

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from ..report import Report, Status
 
 
-def render_run(named: list[tuple[str, Report]], color: bool = False) -> str:
+def render_run(named: list[tuple[str, Report]], color: bool = False, help_url: str = "") -> str:
     root = ET.Element("testsuites", name="preflight")
     totals = {"tests": 0, "failures": 0, "skipped": 0}
     for name, report in named:

@@ -22,14 +22,17 @@ def _uri(path: str) -> str:
         return p.resolve().as_uri()
 
 
-def render_run(named: list[tuple[str, Report]], color: bool = False) -> str:
+def render_run(named: list[tuple[str, Report]], color: bool = False, help_url: str = "") -> str:
+    """``help_url``: the profile's page for the model, linked from every rule."""
     rules: dict[str, dict] = {}
     results = []
     for name, report in named:
         for c in report.checks:
-            rules.setdefault(c.id, {"id": c.id, "name": c.id.replace(".", "_"),
-                                    "shortDescription": {"text": f"{c.subject}: {c.id.split('.', 1)[-1].replace('_', ' ')}"},
-                                    "helpUri": "https://docs.evolink.ai/en/api-manual/video-series/kling/kling-v3-motion-control"})
+            rule = {"id": c.id, "name": c.id.replace(".", "_"),
+                    "shortDescription": {"text": f"{c.subject}: {c.id.split('.', 1)[-1].replace('_', ' ')}"}}
+            if help_url:
+                rule["helpUri"] = help_url
+            rules.setdefault(c.id, rule)
             if c.status not in _LEVEL:
                 continue
             result = {"ruleId": c.id, "level": _LEVEL[c.status], "message": {"text": c.message}}

@@ -55,7 +55,7 @@ def render(report: Report, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def render_run(named: list[tuple[str, Report]], color: bool = False) -> str:
+def render_run(named: list[tuple[str, Report]], color: bool = False, help_url: str = "") -> str:
     if len(named) == 1 and not named[0][0].endswith(".job.toml"):
         return render(named[0][1], color=color)
     parts = [_paint(f"== {name}", "1", color) + "\n" + render(report, color=color) for name, report in named]

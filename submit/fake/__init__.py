@@ -48,7 +48,6 @@ from preflight.probe.sniff import sniff
 
 from ..errors import HTTP_CODES
 
-MODEL = "kling-v3-motion-control"
 _FILE_TYPES_DOCUMENTED = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
 _VIDEO_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime"}
 _TOP_FIELDS = {"model", "prompt", "image_urls", "video_urls", "quality", "model_params", "callback_url"}
@@ -119,7 +118,7 @@ class FakeEvoLink:
     def __init__(self, api_key: str = "fake-key", *, host: str = "127.0.0.1", port: int = 0,
                  polls_to_complete: int = 3, credits: float = 10_000.0, credit_unit: str = "uc",
                  code_style: str = "string", link_ttl: float = 86_400, files_accept_video: bool = True,
-                 max_files: int = 2000, check_media: bool = True, quiet: bool = True):
+                 max_files: int = 2000, check_media: bool = True, quiet: bool = True, profile=None):
         if credit_unit not in ("uc", "credits") or code_style not in ("string", "int"):
             raise ValueError("credit_unit is uc or credits; code_style is string or int")
         self.api_key = api_key
@@ -133,7 +132,8 @@ class FakeEvoLink:
         self.max_files = max_files
         self.check_media = check_media
         self.quiet = quiet
-        self.profile = load_profile(DEFAULT_PROFILE)
+        # The limits it enforces: the bundled profile unless told (a test's own profile).
+        self.profile = profile or load_profile(DEFAULT_PROFILE)
         self.faults: list[Fault] = []
         self.tasks: dict[str, _Task] = {}
         self.files: dict[str, _File] = {}
@@ -314,7 +314,7 @@ class FakeEvoLink:
 
     def task_body(self, task: _Task) -> dict:
         body: dict[str, Any] = {
-            "created": task.created, "id": task.id, "model": MODEL, "object": "video.generation.task",
+            "created": task.created, "id": task.id, "model": self.profile.value("request.model"), "object": "video.generation.task",
             "progress": task.progress, "status": task.status, "type": "video",
             "task_info": {"can_cancel": task.status == "pending"},
         }
@@ -352,8 +352,9 @@ def validate_generation(body: Any, profile) -> str | None:
     unknown = set(body) - _TOP_FIELDS
     if unknown:
         return f"unknown field(s): {', '.join(sorted(unknown))}"
-    if body.get("model") != MODEL:
-        return f"model must be {MODEL}"
+    model = profile.value("request.model")
+    if body.get("model") != model:
+        return f"model must be {model}"
     for name in ("image_urls", "video_urls"):
         urls = body.get(name)
         if not isinstance(urls, list) or len(urls) != 1:
@@ -363,16 +364,18 @@ def validate_generation(body: Any, profile) -> str | None:
     prompt = body.get("prompt")
     if prompt is not None and (not isinstance(prompt, str) or len(prompt) > profile.value("request.prompt_max_chars")):
         return f"prompt must be a string of at most {profile.value('request.prompt_max_chars')} characters"
-    if "quality" in body and body["quality"] not in profile.value("request.qualities"):
-        return "quality must be 720p or 1080p"
+    qualities = profile.value("request.qualities")
+    if "quality" in body and body["quality"] not in qualities:
+        return f"quality must be one of {', '.join(qualities)}"
     params = body.get("model_params")
     if not isinstance(params, dict):
         return "model_params is required"
     unknown = set(params) - _PARAM_FIELDS
     if unknown:
         return f"unknown model_params field(s): {', '.join(sorted(unknown))}"
-    if params.get("character_orientation") not in ("image", "video"):
-        return "model_params.character_orientation must be image or video"
+    orientations = profile.value("request.orientations")
+    if params.get("character_orientation") not in orientations:
+        return f"model_params.character_orientation must be one of {', '.join(orientations)}"
     if "keep_sound" in params and not isinstance(params["keep_sound"], bool):
         return "model_params.keep_sound must be a boolean"
     if "watermark_info" in params and not (isinstance(params["watermark_info"], dict)
@@ -385,8 +388,9 @@ def validate_generation(body: Any, profile) -> str | None:
         for element in elements:
             if not isinstance(element, dict) or not isinstance(element.get("element_id"), str) or not element["element_id"]:
                 return "model_params.element_list[].element_id must be a non-empty string"
-        if elements and params["character_orientation"] != "video":
-            return "element_list requires character_orientation video"
+        needs = profile.value("request.element_requires_orientation")
+        if elements and params["character_orientation"] != needs:
+            return f"element_list requires character_orientation {needs}"
     callback = body.get("callback_url")
     if callback is not None:
         if not isinstance(callback, str) or len(callback) > profile.value("request.callback_max_chars"):
@@ -622,7 +626,8 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server_state
         params = body["model_params"]
         task = _Task(id=f"task-unified-{int(fake.now())}-{uuid.uuid4().hex[:8]}", created=int(fake.now()), body=body,
-                     orientation=params["character_orientation"], quality=body.get("quality", "720p"))
+                     orientation=params["character_orientation"],
+                     quality=body.get("quality", fake.profile.value("request.default_quality")))
         fake.intake(task)
         with fake.lock:
             needed = fake.reserve(task)
