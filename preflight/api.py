@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import __version__
-from .checks import REGISTRY, CONTENT_CHECK_IDS, Context, Finding, failed, skipped
+from .checks import CONTENT_CHECK_IDS, CONTENT_REGISTRY, REGISTRY, Context, Finding, failed, skipped
+from .checks.base import run_content_check, run_content_checks
 from .cost import estimate
 from .probe import DECODE_MAX_PIXELS, FileFacts, probe_file
 from .profile import DEFAULT_PROFILE, Profile, load_profile
 from .report import Check, Report
 from .request import Request, ResolvedRequest
+
+if TYPE_CHECKING:
+    from .config import Config
 
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif"}
 
@@ -22,8 +26,9 @@ def check(
     *,
     request: Request | None = None,
     metadata_only: bool = False,
-    profile: str | Profile = DEFAULT_PROFILE,
+    profile: str | Profile | None = None,
     progress: Callable[[str, float, float], None] | None = None,
+    config: "Config | str | PurePath | None" = None,
     **request_fields,
 ) -> Report:
     """Check a character image and/or a reference video against a model's constraints.
@@ -31,14 +36,17 @@ def check(
     Request parameters are given either as a ``Request`` or as keyword arguments
     (``orientation``, ``quality``, ``prompt``, ``keep_sound``, ``element_ids``, ``callback_url``).
     ``progress(path, done_seconds, total_seconds)`` is called while a video is analysed.
-    Never raises for bad media: problems are failed checks in the report.
+    ``config`` (a ``Config`` or the path of a configuration file) is honoured as the command
+    honours it: its profile and thresholds (unless ``profile`` is given), its defaults for the
+    request, its ``metadata_only``, and its check severities. Never raises for bad media:
+    problems are failed checks in the report.
     """
     items = []
     if image is not None:
         items.append((str(image), "image"))
     if video is not None:
         items.append((str(video), "video"))
-    return _run(items, _request(request, request_fields), metadata_only, profile, progress)
+    return _configured(items, request, request_fields, metadata_only, profile, progress, config)
 
 
 def check_files(
@@ -46,13 +54,30 @@ def check_files(
     *,
     request: Request | None = None,
     metadata_only: bool = False,
-    profile: str | Profile = DEFAULT_PROFILE,
+    profile: str | Profile | None = None,
     progress: Callable[[str, float, float], None] | None = None,
+    config: "Config | str | PurePath | None" = None,
     **request_fields,
 ) -> Report:
-    """Check each file on its own, telling image from video by its content."""
+    """Check each file on its own, telling image from video by its content, and return one
+    report holding every file's checks (each check names its file). ``config`` as for ``check``."""
     items = [(str(p), None) for p in paths]
-    return _run(items, _request(request, request_fields), metadata_only, profile, progress)
+    return _configured(items, request, request_fields, metadata_only, profile, progress, config)
+
+
+def _configured(items, request, request_fields, metadata_only, profile, progress, config) -> Report:
+    """``_run`` with a configuration applied the way the command applies it."""
+    if config is None:
+        return _run(items, _request(request, request_fields), metadata_only, profile or DEFAULT_PROFILE, progress)
+    from .config import Config, load_config
+
+    if not isinstance(config, Config):
+        config = load_config(config)
+    chosen = profile if isinstance(profile, Profile) else config.load_profile(profile)
+    defaults = Request(orientation=config.orientation, quality=config.quality)
+    report = _run(items, _request(request, request_fields).filled_from(defaults), metadata_only or config.metadata_only,
+                  chosen, progress)
+    return config.apply(report)
 
 
 def _request(request: Request | None, fields: dict) -> Request:
@@ -114,8 +139,6 @@ def _analyse(facts: FileFacts, role: str, profile: Profile, progress) -> tuple[o
 
 def _content_checks(facts: FileFacts, role: str, profile: Profile, metadata_only: bool, progress):
     """The content checks of one file, and the analysis they came from (None if it did not run)."""
-    from .checks import content as judge
-
     content = None
     if metadata_only:
         findings, reason = {}, "skipped: --metadata-only"
@@ -129,7 +152,7 @@ def _content_checks(facts: FileFacts, role: str, profile: Profile, metadata_only
         else:
             findings = {}
         if content is not None:
-            findings = judge.image_checks(content, profile) if role == "image" else judge.video_checks(content, profile)
+            findings = run_content_checks(role, content, profile)
     checks = []
     for check_id in CONTENT_CHECK_IDS[role]:
         finding = findings.get(check_id) or skipped(reason or "not measured")
@@ -181,14 +204,14 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
                 usable_seconds = end - start if reason else None
 
     if len(items) == 2 and all(role for _, role in items):  # an image and a video, checked as a pair
-        from .checks.content import pair_framing
-
-        if "image" in contents and "video" in contents:
-            finding = pair_framing(contents["image"].body, contents["video"].body, profile)
-        else:
-            finding = skipped("skipped: " + ("--metadata-only" if metadata_only else "content analysis did not run on both"))
-        report.checks.append(Check("pair.framing", "pair", finding.status, finding.message, finding.measured,
-                                   finding.limit))
+        for spec in CONTENT_REGISTRY["pair"]:
+            if "image" in contents and "video" in contents:
+                finding = run_content_check(spec, contents, profile)
+            else:
+                finding = skipped("skipped: " + ("--metadata-only" if metadata_only
+                                                 else "content analysis did not run on both"))
+            report.checks.append(Check(spec.id, "pair", finding.status, finding.message, finding.measured,
+                                       finding.limit))
 
     ctx = Context(profile=profile, request=resolved)
     for spec in REGISTRY["request"]:

@@ -28,15 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .checks.base import NEVER_RELAXED
 from .errors import PreflightError
 from .profile import DEFAULT_PROFILE, Limit, Profile, ProfileError, load_profile, validate
 from .report import Report, Status
 from .textfile import TextFileError, read_toml
 
 SEVERITIES = ("fail", "warn", "off")
-# Never made to warn or switched off: a generation with a cut, no person or several people is
-# paid for and wasted (issue 3). Same list as the content checks' own.
-NEVER_RELAXED = {"image.person", "video.people", "video.cuts"}
 _KEYS = {"profile", "orientation", "quality", "metadata_only", "jobs", "cache", "cache_dir", "checks", "thresholds",
          "allow_media_outside_job"}
 

@@ -91,3 +91,13 @@ def test_a_broken_profile_is_a_usage_error_naming_file_and_key(fx, tmp_path, too
     assert done.returncode == 2, done.stderr
     assert str(broken) in done.stderr and "request.prompt_max_chars" in done.stderr
     assert "internal error" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_job_schema_speaks_the_bundled_profiles_words():
+    from preflight.job import SCHEMA_PATH
+    from preflight.profile import load_profile
+
+    schema = json.loads(SCHEMA_PATH.read_text())["properties"]
+    profile = load_profile()
+    assert schema["orientation"]["enum"] == profile.value("request.orientations")
+    assert schema["quality"]["enum"] == profile.value("request.qualities")

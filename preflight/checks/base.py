@@ -63,6 +63,46 @@ class CheckSpec:
 
 REGISTRY: dict[str, list[CheckSpec]] = {"image": [], "video": [], "request": []}
 
+# Findings that may never pass as a mere warning, whatever the profile's severity table or a
+# configuration says: a generation with a cut, no person or several people is paid for and
+# wasted. The content checks' judge and the configuration loader both read this one set.
+NEVER_RELAXED = frozenset({"image.person", "video.people", "video.cuts"})
+
+
+@dataclass(frozen=True)
+class ContentCheckSpec:
+    id: str
+    subject: str  # image, video or pair
+    function: Callable  # (content, profile) -> Finding; for pair, ({"image": ..., "video": ...}, profile)
+
+
+# Content checks, by subject, in the order reports list them (the order they are registered).
+CONTENT_REGISTRY: dict[str, list[ContentCheckSpec]] = {"image": [], "video": [], "pair": []}
+
+
+def content_check(check_id: str):
+    """Register a content check: a function from an analysis result and the profile to a Finding."""
+    subject = check_id.split(".", 1)[0]
+
+    def decorate(function: Callable) -> Callable:
+        CONTENT_REGISTRY[subject].append(ContentCheckSpec(check_id, subject, function))
+        return function
+
+    return decorate
+
+
+def run_content_check(spec: ContentCheckSpec, content, profile: Profile) -> Finding:
+    """One content check, failing closed: a bug in a check fails the gate, it never passes it."""
+    try:
+        return spec.function(content, profile)
+    except Exception as exc:
+        return failed(f"internal error in this check ({type(exc).__name__}: {exc}); please report it")
+
+
+def run_content_checks(subject: str, content, profile: Profile) -> dict[str, Finding]:
+    """Every registered content check of ``subject`` on one analysis, by id."""
+    return {spec.id: run_content_check(spec, content, profile) for spec in CONTENT_REGISTRY[subject]}
+
 
 def register(check_id: str, unmeasured: str = "not measured: the file is not readable"):
     subject = check_id.split(".", 1)[0]
