@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import fault_table
-from conftest import run_cli, sha256
+from conftest import run_cli
 from fault_table import ROWS
 from preflight.profile import load_profile
 from submit import Client, RetryPolicy

@@ -1,0 +1,81 @@
+"""What the local EvoLink accepts as a generation request, field by field (API ref section 2),
+in the words of the profile it serves."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+from urllib.parse import urlsplit
+
+_TOP_FIELDS = {"model", "prompt", "image_urls", "video_urls", "quality", "model_params", "callback_url"}
+_PARAM_FIELDS = {"character_orientation", "keep_sound", "element_list", "watermark_info"}
+
+
+def _private_host(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain") or host.endswith(".local"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return not ip.is_global
+
+
+def validate_generation(body: Any, profile) -> str | None:
+    """What is wrong with a POST body, as the documentation describes the fields (section 2)."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    unknown = set(body) - _TOP_FIELDS
+    if unknown:
+        return f"unknown field(s): {', '.join(sorted(unknown))}"
+    model = profile.value("request.model")
+    if body.get("model") != model:
+        return f"model must be {model}"
+    for name in ("image_urls", "video_urls"):
+        urls = body.get(name)
+        if not isinstance(urls, list) or len(urls) != 1:
+            return f"{name} must hold exactly one URL"
+        if not isinstance(urls[0], str) or urlsplit(urls[0]).scheme not in ("http", "https"):
+            return f"{name}[0] must be an http(s) URL"
+    prompt = body.get("prompt")
+    if prompt is not None and (not isinstance(prompt, str) or len(prompt) > profile.value("request.prompt_max_chars")):
+        return f"prompt must be a string of at most {profile.value('request.prompt_max_chars')} characters"
+    qualities = profile.value("request.qualities")
+    if "quality" in body and body["quality"] not in qualities:
+        return f"quality must be one of {', '.join(qualities)}"
+    params = body.get("model_params")
+    if not isinstance(params, dict):
+        return "model_params is required"
+    unknown = set(params) - _PARAM_FIELDS
+    if unknown:
+        return f"unknown model_params field(s): {', '.join(sorted(unknown))}"
+    orientations = profile.value("request.orientations")
+    if params.get("character_orientation") not in orientations:
+        return f"model_params.character_orientation must be one of {', '.join(orientations)}"
+    if "keep_sound" in params and not isinstance(params["keep_sound"], bool):
+        return "model_params.keep_sound must be a boolean"
+    if "watermark_info" in params and not (isinstance(params["watermark_info"], dict)
+                                           and isinstance(params["watermark_info"].get("enabled"), bool)):
+        return "model_params.watermark_info must be {\"enabled\": true|false}"
+    if "element_list" in params:
+        elements = params["element_list"]
+        if not isinstance(elements, list) or len(elements) > profile.value("request.element_max_items"):
+            return "model_params.element_list holds at most one element"
+        for element in elements:
+            if not isinstance(element, dict) or not isinstance(element.get("element_id"), str) or not element["element_id"]:
+                return "model_params.element_list[].element_id must be a non-empty string"
+        needs = profile.value("request.element_requires_orientation")
+        if elements and params["character_orientation"] != needs:
+            return f"element_list requires character_orientation {needs}"
+    callback = body.get("callback_url")
+    if callback is not None:
+        if not isinstance(callback, str) or len(callback) > profile.value("request.callback_max_chars"):
+            return "callback_url must be a URL of at most 2048 characters"
+        parts = urlsplit(callback)
+        if parts.scheme != "https":
+            return "callback_url must use HTTPS"
+        if parts.username is not None or parts.password is not None:
+            return "callback_url must not carry credentials"
+        if not parts.hostname or _private_host(parts.hostname):
+            return "callback_url must not point to a private address"
+    return None
