@@ -13,6 +13,7 @@ import json
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -291,9 +292,9 @@ def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_
         words = "|".join(profile.value("request.orientations"))
         raise click.UsageError(f"--orientation {words} is required: it sets the duration limit")
     try:
-        code = _submit(ctx.obj, stack, profile, request, image, video, wait, out, max_cost, yes, dry_run, force,
-                       run_prep, metadata_only, video_host, s3_url_lifetime, poll_interval or DEFAULT_POLL_INTERVAL,
-                       again, fmt)
+        options = _Options(image, video, request, wait, out, max_cost, yes, dry_run, force, run_prep, metadata_only,
+                           video_host, s3_url_lifetime, poll_interval or DEFAULT_POLL_INTERVAL, again, fmt)
+        code = _submit(ctx.obj, stack, profile, options)
     except _Finish as finish:
         code = finish.code
     except SubmitError as exc:  # the deadline, or a step without its own handling
@@ -304,17 +305,57 @@ def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_
     sys.exit(code)
 
 
-def _submit(obj, stack, profile, request, image, video, wait, out, max_cost, yes, dry_run, force, run_prep,
-            metadata_only, video_host, s3_lifetime, interval, again, fmt) -> int:
+@dataclass(frozen=True)
+class _Options:
+    """What the user asked ``submit`` to do, besides the request itself."""
+
+    image: str
+    video: str
+    request: Request
+    wait: bool
+    out: str
+    max_cost: float | None
+    yes: bool
+    dry_run: bool
+    force: bool
+    run_prep: bool
+    metadata_only: bool
+    video_host: str
+    s3_lifetime: int
+    interval: float
+    again: bool
+    fmt: str
+
+
+def _submit(obj, stack, profile, o: _Options) -> int:
+    """Gate, then (unless a dry run) host, create and, with --wait, wait and download."""
     conf = obj["settings"]
+    given = {"image": o.image, "video": o.video}
+    image, video, report = _gate(profile, o)
+    inputs = {"image": image, "video": video}
+    # A dry run needs no key: it sends nothing.
+    client = stack.enter_context(_client(obj)) if conf.api_key or not o.dry_run else None
+    estimate = report.cost.to_dict() if report.cost else None
+    try:
+        flow.check_budget(report, o.max_cost)
+    except GateRefused as exc:
+        _fail(o.fmt, exc, REFUSED, cost=estimate)
+    hosts = _hosts(client, conf, o.video_host, o.s3_lifetime)
+    if o.dry_run:
+        return _dry_run(profile, o, report, inputs, hosts, estimate)
+    return _send(obj, stack, profile, o, client, report, given, inputs, hosts, estimate)
+
+
+def _gate(profile, o: _Options):
+    """The inputs (prepped with --prep) and preflight's report on them; refuses what fails
+    unless --force."""
+    image, video, fmt = o.image, o.video, o.fmt
     for role, value in (("image", image), ("video", video)):
         if not flow.is_url(value) and not Path(value).is_file():
             raise click.BadParameter(f"{value}: no such file", param_hint=f"--{role}")
-    given = {"image": image, "video": video}
-    if run_prep:
-        image, video = _run_prep(image, video, request, out, metadata_only, fmt)
-    resolved = request.resolve(profile)
-    report = flow.gate(image, video, request, profile, metadata_only=metadata_only)
+    if o.run_prep:
+        image, video = _run_prep(image, video, o.request, o.out, o.metadata_only, fmt)
+    report = flow.gate(image, video, o.request, profile, metadata_only=o.metadata_only)
     failures = [c for c in report.checks if c.status.value == "fail"]
     if fmt == "text":
         if failures:
@@ -326,39 +367,41 @@ def _submit(obj, stack, profile, request, image, video, wait, out, max_cost, yes
             for c in report.checks:
                 if c.status.value == "warn":
                     _say(f"  warning {c.id}: {c.message}", err=True)
-    if failures and not force:
+    if failures and not o.force:
         names = ", ".join(sorted({c.id for c in failures}))
         _fail(fmt, GateRefused(f"preflight failed ({names}); fix the inputs (`prep` can), or pass --force"),
               REFUSED, preflight=report.to_dict())
-    if failures and force:
+    if failures and o.force:
         _say(f"warning: submitting despite {len(failures)} failed check(s) (--force)", err=True)
-    inputs = {"image": image, "video": video}
-    # A dry run needs no key: it sends nothing.
-    client = stack.enter_context(_client(obj)) if conf.api_key or not dry_run else None
-    estimate = report.cost.to_dict() if report.cost else None
-    try:
-        flow.check_budget(report, max_cost)
-    except GateRefused as exc:
-        _fail(fmt, exc, REFUSED, cost=estimate)
-    hosts = _hosts(client, conf, video_host, s3_lifetime)
-    if dry_run:
-        where = {role: ({"url": value, "host": "user-url"} if flow.is_url(value) else
-                        {"path": value, "host": hosts[role].name, "destination": hosts[role].describe(Path(value))})
-                 for role, value in inputs.items()}
-        placeholder = {role: value if flow.is_url(value) else f"<{hosts[role].name} URL of {Path(value).name}>"
-                       for role, value in inputs.items()}
-        body = generation_body(profile, resolved, placeholder["image"], placeholder["video"])
-        result = {"dry_run": True, "body": body, "hosting": where, "cost": estimate, "preflight_ok": report.ok}
-        if fmt == "json":
-            _print_json(result)
-        else:
-            _say("dry run: nothing was uploaded or sent")
-            _say(json.dumps(body, indent=2))
-            for role, place in where.items():
-                _say(f"{role}: {place.get('path') or place.get('url')} -> {place.get('destination') or 'used as given'}")
-            _say(_cost_line(report))
-        return OK
+    return image, video, report
+
+
+def _dry_run(profile, o: _Options, report, inputs, hosts, estimate) -> int:
+    """The exact body and where each file would go; nothing is uploaded or sent."""
+    fmt, resolved = o.fmt, o.request.resolve(profile)
+    where = {role: ({"url": value, "host": "user-url"} if flow.is_url(value) else
+                    {"path": value, "host": hosts[role].name, "destination": hosts[role].describe(Path(value))})
+             for role, value in inputs.items()}
+    placeholder = {role: value if flow.is_url(value) else f"<{hosts[role].name} URL of {Path(value).name}>"
+                   for role, value in inputs.items()}
+    body = generation_body(profile, resolved, placeholder["image"], placeholder["video"])
+    result = {"dry_run": True, "body": body, "hosting": where, "cost": estimate, "preflight_ok": report.ok}
+    if fmt == "json":
+        _print_json(result)
+    else:
+        _say("dry run: nothing was uploaded or sent")
+        _say(json.dumps(body, indent=2))
+        for role, place in where.items():
+            _say(f"{role}: {place.get('path') or place.get('url')} -> {place.get('destination') or 'used as given'}")
+        _say(_cost_line(report))
+    return OK
+
+
+def _send(obj, stack, profile, o: _Options, client, report, given, inputs, hosts, estimate) -> int:
+    """Journal, refuse a duplicate, check user URLs, confirm, host, create; then wait if asked."""
+    conf, fmt, resolved, wait = obj["settings"], o.fmt, o.request.resolve(profile), o.wait
     journal = stack.enter_context(Journal(obj["journal"]))
+    again, yes = o.again, o.yes
     # The user's own files (before prep) and the whole request: the same generation twice.
     same = flow.fingerprint(conf.api_base, profile.value("request.model"), given, resolved.to_dict())
     fresh_for = profile.value("results.link_lifetime")
@@ -395,7 +438,7 @@ def _submit(obj, stack, profile, request, image, video, wait, out, max_cost, yes
     outputs: list[str] = []
     if wait:
         try:
-            task, outputs = _wait_and_download(client, journal, task.id, out, interval, fmt, profile)
+            task, outputs = _wait_and_download(client, journal, task.id, o.out, o.interval, fmt, profile)
         except SubmitError as exc:
             exc.task_id = exc.task_id or task.id
             _fail(fmt, exc, _code_for(exc), journal_row=created.row, cost=estimate)
