@@ -215,25 +215,51 @@ def _loop_frames(video, window: Window, extend: str) -> int:
     return max(1, min(_LOOP_MAX_FRAMES, frames * (2 if extend == "boomerang" else 1)))
 
 
+@dataclass
+class _VideoChoice:
+    """The decisions for one clip, made in order: which stretch, how large, whether to re-encode."""
+
+    window: Window
+    looped: bool  # extended with the loop filter
+    frames: int  # output frames (whole frames of the output rate)
+    out_len: float  # output seconds
+    size: tuple[int, int]
+    scaled: bool
+    turns: int  # quarter turns counter-clockwise
+
+
 def plan_video(report: Report, path: str, profile: Profile, orientation: str, keep_sound: bool, out_dir: Path,
                start: float | None = None, end: float | None = None, extend: str | None = None) -> MediaPlan:
-    import ffmpeg  # ffmpeg-python: builds the command; the executable comes from ffmpeg_exe()
-
+    """What prep does to a clip: the window to keep, its size and turn, and whether and how to
+    re-encode, each decided from preflight's facts and findings (see the helpers below)."""
     item = MediaPlan("video", path)
     facts = report.facts.get(path)
     if facts is None or facts.problem or facts.video is None:
         item.refused = f"cannot be read: {facts.problem if facts else 'not probed'}"
         return item
-    v = facts.video
     content = report.analysis.get(path)
+    chosen = _choose_window(item, facts.video, content, profile, orientation, start, end, extend)
+    if chosen is None:
+        return item
+    window, looped = chosen
+    fps = _fps(facts.video)
+    out_len = min(EXTEND_TO_S if looped else window.length, profile.value("video.max_duration")[orientation])
+    frames = int(math.floor(out_len * fps + 1e-6))  # whole frames: 10 s at 29.97 fps is 299, not 300
+    sized = _choose_size(item, facts.video, content, profile)
+    if sized is None:
+        return item
+    choice = _VideoChoice(window, looped, frames, float(frames / fps), *sized)
+    _encode(item, report, facts, choice, profile, keep_sound, out_dir, extend, fps)
+    return item
+
+
+def _choose_window(item: MediaPlan, v, content, profile: Profile, orientation: str, start: float | None,
+                   end: float | None, extend: str | None) -> tuple[Window, bool] | None:
+    """The stretch to keep (``--start/--end``, else the best window, else the longest shot
+    extended), and whether it is looped; None when the clip is refused (``item.refused``)."""
     readings = v.durations()
     duration = max(readings.values()) if readings else 0.0
     lo_d, hi_d = profile.value("video.min_duration"), profile.value("video.max_duration")[orientation]
-    lo_s, hi_s = profile.value("video.min_side"), profile.value("video.max_side")
-    max_bytes = profile.value("video.max_file_size")
-    fps = _fps(v)
-
-    # Which stretch to keep.
     window: Window | None
     if start is not None or end is not None:
         s, e = start or 0.0, min(end if end is not None else duration, duration)
@@ -243,28 +269,28 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
     else:
         some = profile.value("content.camera_motion")["some"]
         window = best_window(duration, hi_d, lo_d, content, some)
-    loops = 1
+    looped = False
     if window is None or window.length < lo_d - 1e-6:
         longest = max((b - a for a, b in shots(duration, content)), default=0.0)
         if extend is None:
             item.refused = (f"no stretch of at least {lo_d:g} s without a cut (the longest is {longest:.2f} s); "
                             "record a longer take, or pass --extend loop|boomerang")
-            return item
+            return None
         a, b = max(shots(duration, content), key=lambda p: p[1] - p[0])
         window = Window(a, b, f"the longest shot, extended by {extend}")
-        # Passes with room to spare (an index can promise more than the stream holds); the frame
-        # count below cuts the output to its exact length.
-        loops = 2  # any number above one: the loop filter repeats the shot until the frame count is met
+        looped = True  # the loop filter repeats the shot until the frame count is met
         item.steps.append(Step("extend", f"{window.length:.2f} s is under the {lo_d:g} s minimum: {extend} it "
                                          f"to {EXTEND_TO_S:g} s", {"mode": extend}))
     if window.start > 1e-3 or window.end < duration - 1e-3:
         item.steps.append(Step("trim", f"keep {window.start:g}-{window.end:g} s ({window.length:.2f} s): {window.why}",
                                {"start": window.start, "end": window.end}))
+    return window, looped
 
-    out_len = min(EXTEND_TO_S if loops > 1 else window.length, hi_d)
-    frames = int(math.floor(out_len * fps + 1e-6))  # whole frames: 10 s at 29.97 fps is 299, not 300
-    out_len = float(frames / fps)
 
+def _choose_size(item: MediaPlan, v, content, profile: Profile) -> tuple[tuple[int, int], bool, int] | None:
+    """(output size, whether to scale, quarter turns) for the picture as a viewer sees it; None
+    when no size within the limits keeps its shape (``item.refused``)."""
+    lo_s, hi_s = profile.value("video.min_side"), profile.value("video.max_side")
     width, height = v.display_size
     turns = getattr(content, "turn_quarters", 0) if content is not None else 0
     if turns:
@@ -275,7 +301,7 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
     size = fit_size(width, height, lo_s, hi_s)
     if size is None:
         item.refused = f"{width}x{height} cannot be scaled into {lo_s}-{hi_s} px per side with its aspect kept"
-        return item
+        return None
     # Non-square pixels (1440x1080 shown as 1920x1080): a service that ignores the pixel aspect
     # would see the picture squeezed, so the output gets square pixels at the displayed shape.
     square = v.sample_aspect_ratio in (0, 1)
@@ -288,15 +314,29 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
             why = "square pixels, the shape a viewer sees" + ("" if size == (width, height) else f"; {why}")
         item.steps.append(Step("scale", f"{what} to {size[0]}x{size[1]}: {why}",
                                {"width": size[0], "height": size[1]}))
+    return size, scaled, turns
 
+
+def _passes(report: Report, check_id: str, path: str) -> bool:
+    found = report.get(check_id, path)
+    return found is not None and found.status.value == "pass"
+
+
+def _encode(item: MediaPlan, report: Report, facts, c: _VideoChoice, profile: Profile, keep_sound: bool,
+            out_dir: Path, extend: str | None, fps: Fraction) -> None:
+    """Whether to re-encode, remux or leave the clip, from preflight's findings on it (the codec,
+    container and size checks judge; prep does not judge the facts again), and the ffmpeg
+    arguments that do it."""
+    v, path = facts.video, item.source
+    max_bytes = profile.value("video.max_file_size")
     container_ok = facts.sniffed.format in profile.value("video.formats")
-    codec_ok = v.codec in profile.value("video.preferred_codecs") and (v.pix_fmt or "") in ("yuv420p", "yuvj420p")
+    codec_ok = _passes(report, "video.codec", path)  # preflight's rule: the preferred codec, 8-bit 4:2:0
     size_ok = facts.size <= max_bytes
-    audio = bool(v.audio) and keep_sound and loops == 1  # a looped or reversed track is no use
+    audio = bool(v.audio) and keep_sound and not c.looped  # a looped or reversed track is no use
     audio_ok = not audio or all(a.codec == "aac" for a in v.audio)
     transcode = bool(item.steps) or not codec_ok or not size_ok or not audio_ok
     total_bits = SIZE_MARGIN * max_bytes * 8
-    video_rate = int(min(MAX_VIDEO_BITRATE, total_bits / max(out_len, 0.1) - (AUDIO_BITRATE if audio else 0)))
+    video_rate = int(min(MAX_VIDEO_BITRATE, total_bits / max(c.out_len, 0.1) - (AUDIO_BITRATE if audio else 0)))
 
     reasons = []
     if not codec_ok:
@@ -305,7 +345,7 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
         reasons.append(f"{facts.sniffed.label} to MP4")
     if not size_ok:
         reasons.append(f"{facts.size:,} bytes over {max_bytes:,}: video at {video_rate / 1e6:.1f} Mbit/s at most "
-                       f"for {out_len:.2f} s")
+                       f"for {c.out_len:.2f} s")
     if not audio_ok:
         reasons.append(f"audio {', '.join(a.codec for a in v.audio)} to AAC")
     if v.audio and not audio:
@@ -315,44 +355,12 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
     if transcode:
         item.steps.append(Step("transcode", "; ".join(reasons) or "re-encode the kept stretch exactly, frame by frame",
                                {"video_codec": "h264", "max_video_bitrate": video_rate,
-                                "audio": "aac" if audio else None, "frames": frames}))
-        src = ffmpeg.input(local_file(path), **({"ss": window.start} if window.start > 1e-3 and loops == 1 else {}))
-        # The clip's own stream by index: "0:v" also takes a cover picture (encoding it failed).
-        vstream = src[str(v.stream_index)]
-        if loops > 1:
-            vstream = vstream.trim(start=window.start, end=window.end).setpts("PTS-STARTPTS")
-            if extend == "boomerang":
-                split = vstream.filter_multi_output("split")
-                vstream = ffmpeg.concat(split[0], split[1].filter("reverse"), v=1, a=0)
-        if turns:
-            # After FFmpeg's own autorotation (the rotation flag applied): the picture as shown.
-            vstream = _turned(vstream, turns)
-        if scaled:
-            vstream = vstream.filter("scale", size[0], size[1], flags="lanczos")
-        # Only the conversions the source needs: every filter is a pass over every frame.
-        if v.pix_fmt != "yuv420p":
-            vstream = vstream.filter("format", "yuv420p")
-        if scaled or v.sample_aspect_ratio != 1:
-            vstream = vstream.filter("setsar", 1)
-        if loops > 1:
-            # One input and one filter that repeats the shot (held at output size) until the
-            # frame count below is met: bounded whatever the clip's frame rate or length.
-            vstream = vstream.filter("loop", loop=-1, size=_loop_frames(v, window, extend), start=0)
-        streams = [vstream]
-        out_opts: dict[str, Any] = {
-            "c:v": "libx264", "preset": "veryfast", "crf": 18, "maxrate": video_rate, "bufsize": video_rate,
-            "profile:v": "high", "r": str(fps), "fps_mode": "cfr", "frames:v": frames,
-            "movflags": "+faststart", "map_metadata": -1,
-        }
-        if audio:
-            streams.append(src.audio.filter("atrim", duration=max(0.1, out_len - AUDIO_TAIL_S)))
-            out_opts.update({"c:a": "aac", "b:a": AUDIO_BITRATE})
-        else:
-            out_opts["an"] = None
-        cmd = ffmpeg.output(*streams, local_file(out), **out_opts)
-        item.ffmpeg_args = ["-hide_banner", "-nostdin", "-loglevel", "error", *cmd.get_args()]
+                                "audio": "aac" if audio else None, "frames": c.frames}))
+        item.ffmpeg_args = _transcode_args(v, path, out, c, extend, audio, video_rate, fps)
         item.output = str(out)
     elif not container_ok:
+        import ffmpeg  # ffmpeg-python: builds the command; the executable comes from ffmpeg_exe()
+
         item.steps.append(Step("remux", f"{facts.sniffed.label} to MP4, streams copied (no re-encoding)"))
         src = ffmpeg.input(local_file(path))
         # Named streams, as ffmpeg's own choice would be: the clip (not a cover picture) and the
@@ -361,7 +369,49 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
         cmd = ffmpeg.output(*streams, local_file(out), c="copy", movflags="+faststart")
         item.ffmpeg_args = ["-hide_banner", "-nostdin", "-loglevel", "error", *cmd.get_args()]
         item.output = str(out)
-    return item
+
+
+def _transcode_args(v, path: str, out: Path, c: _VideoChoice, extend: str | None, audio: bool, video_rate: int,
+                    fps: Fraction) -> list[str]:
+    """The ffmpeg arguments that cut, loop, turn, scale and encode the clip as chosen."""
+    import ffmpeg  # ffmpeg-python: builds the command; the executable comes from ffmpeg_exe()
+
+    window = c.window
+    src = ffmpeg.input(local_file(path), **({"ss": window.start} if window.start > 1e-3 and not c.looped else {}))
+    # The clip's own stream by index: "0:v" also takes a cover picture (encoding it failed).
+    vstream = src[str(v.stream_index)]
+    if c.looped:
+        vstream = vstream.trim(start=window.start, end=window.end).setpts("PTS-STARTPTS")
+        if extend == "boomerang":
+            split = vstream.filter_multi_output("split")
+            vstream = ffmpeg.concat(split[0], split[1].filter("reverse"), v=1, a=0)
+    if c.turns:
+        # After FFmpeg's own autorotation (the rotation flag applied): the picture as shown.
+        vstream = _turned(vstream, c.turns)
+    if c.scaled:
+        vstream = vstream.filter("scale", c.size[0], c.size[1], flags="lanczos")
+    # Only the conversions the source needs: every filter is a pass over every frame.
+    if v.pix_fmt != "yuv420p":
+        vstream = vstream.filter("format", "yuv420p")
+    if c.scaled or v.sample_aspect_ratio != 1:
+        vstream = vstream.filter("setsar", 1)
+    if c.looped:
+        # One input and one filter that repeats the shot (held at output size) until the
+        # frame count below is met: bounded whatever the clip's frame rate or length.
+        vstream = vstream.filter("loop", loop=-1, size=_loop_frames(v, window, extend), start=0)
+    streams = [vstream]
+    out_opts: dict[str, Any] = {
+        "c:v": "libx264", "preset": "veryfast", "crf": 18, "maxrate": video_rate, "bufsize": video_rate,
+        "profile:v": "high", "r": str(fps), "fps_mode": "cfr", "frames:v": c.frames,
+        "movflags": "+faststart", "map_metadata": -1,
+    }
+    if audio:
+        streams.append(src.audio.filter("atrim", duration=max(0.1, c.out_len - AUDIO_TAIL_S)))
+        out_opts.update({"c:a": "aac", "b:a": AUDIO_BITRATE})
+    else:
+        out_opts["an"] = None
+    cmd = ffmpeg.output(*streams, local_file(out), **out_opts)
+    return ["-hide_banner", "-nostdin", "-loglevel", "error", *cmd.get_args()]
 
 
 # ----------------------------------------------------------------------------- image

@@ -160,6 +160,10 @@ def codec(ctx: Context):
         concerns.append(f"{v.codec}{profile} is not {'/'.join(preferred)}: the service may not decode it")
     if deep > 8:
         concerns.append(f"{deep}-bit samples ({v.pix_fmt})")
+    elif v.pix_fmt and not v.pix_fmt.startswith(("yuv420p", "yuvj420p")):
+        # 4:2:2, 4:4:4, RGB or grey: H.264's High 4:4:4 and 4:2:2 profiles are rarely decoded
+        # by services (prep converts to 4:2:0; one rule, here, for both tools).
+        concerns.append(f"{v.pix_fmt} samples (not 4:2:0)")
     if concerns:
         return warned("; ".join(concerns) + "; prep converts to H.264 8-bit", measured=measured, limit=preferred)
     return passed(f"{v.codec}{profile}, {v.pix_fmt}", measured=measured, limit=preferred)
