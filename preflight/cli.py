@@ -100,26 +100,12 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     )
     defaults = Request(orientation=profile_choice(profile, "request.orientations", config.orientation, "orientation"),
                        quality=profile_choice(profile, "request.qualities", config.quality, "quality"))
-    request = given.filled_from(defaults)
 
     from . import batch
     from .cache import Cache
     from .formats import render_results
-    from .job import is_job_file
 
-    if files:
-        named: list[str] = []
-        known = batch.git_files() if with_jobs else None
-        for f in files:
-            using = (batch.jobs_using(f, known=known, allow_outside=config.allow_media_outside_job)
-                     if with_jobs and not is_job_file(f) else [])
-            named.extend(j for j in (using or [f]) if j not in named)
-        units = [batch.job_unit(f, defaults, given, allow_outside=config.allow_media_outside_job, profile=profile)
-                 if is_job_file(f)
-                 else batch.Unit(name=f, request=request, files=(f,)) for f in named]
-    else:
-        units = [batch.Unit(name=" + ".join(p for p in (image, video) if p), request=request, image=image,
-                            video=video)]
+    units = _units(files, image, video, given, defaults, config, profile, with_jobs)
     use_cache = config.cache and not no_cache
     cache = Cache(cache_dir or config.cache_dir) if use_cache else None
     with _progress_bar(enabled=fmt == "text" and not metadata_only) as progress:
@@ -140,6 +126,26 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
             click.echo(f"preflight: --report {html_report}: cannot be written ({write_problem(exc)})", err=True)
             sys.exit(ExitCode.USAGE)
     sys.exit(max(r.report.exit_code(strict) for r in results))
+
+
+def _units(files, image, video, given: Request, defaults: Request, config, profile, with_jobs: bool) -> list:
+    """What gets one report each: the --image/--video pair, or each bare file or job file (a
+    media file that a job file uses stands for that job with --with-jobs)."""
+    from . import batch
+    from .job import is_job_file
+
+    request = given.filled_from(defaults)
+    if not files:
+        return [batch.Unit(name=" + ".join(p for p in (image, video) if p), request=request, image=image,
+                           video=video)]
+    named: list[str] = []
+    known = batch.git_files() if with_jobs else None
+    for f in files:
+        using = (batch.jobs_using(f, known=known, allow_outside=config.allow_media_outside_job)
+                 if with_jobs and not is_job_file(f) else [])
+        named.extend(j for j in (using or [f]) if j not in named)
+    return [batch.job_unit(f, defaults, given, allow_outside=config.allow_media_outside_job, profile=profile)
+            if is_job_file(f) else batch.Unit(name=f, request=request, files=(f,)) for f in named]
 
 
 # Videos shorter than this are analysed too quickly for a progress bar to help.

@@ -443,7 +443,41 @@ def _aspect_fix(width: int, height: int, lo: Fraction, hi: Fraction, box) -> tup
     return "pad", (left, 0, new_w, height)
 
 
+def _image_geometry(item: MediaPlan, h, content, profile: Profile, ops: dict[str, Any]) -> bool:
+    """The turn, the scale and the crop or pad that bring the picture as shown within the limits
+    (steps and ``ops`` added in that order); False when it cannot be scaled with its shape kept."""
+    width, height = h.display_size
+    turns = getattr(content, "turn_quarters", 0) if content is not None else 0
+    if turns:
+        ops["turn"] = turns
+        item.steps.append(Step("turn", f"the person is {_TURN_WORDS[turns]} in the picture: {_TURN_ACTION[turns]}",
+                               {"quarter_turns_ccw": turns}))
+        if turns % 2:
+            width, height = height, width
+    size = fit_size(width, height, profile.value("image.min_side"), profile.value("image.max_side"))
+    if size is None:
+        item.refused = f"{width}x{height} cannot be scaled into the side limits with its aspect kept"
+        return False
+    if size != (width, height):
+        ops["resize"] = size
+        item.steps.append(Step("scale", f"{width}x{height} to {size[0]}x{size[1]}: each side into "
+                                        f"{profile.value('image.min_side')}-{profile.value('image.max_side')} px",
+                               {"width": size[0], "height": size[1]}))
+        width, height = size
+    lo = profile.limit("image.min_aspect").fraction()
+    hi = profile.limit("image.max_aspect").fraction()
+    if not lo <= Fraction(width, height) <= hi:
+        box = content.person_box if content is not None else None
+        how, rect = _aspect_fix(width, height, lo, hi, box)
+        ops[how] = rect
+        why = "around the person, whole body kept" if how == "crop" else "the whole picture kept"
+        item.steps.append(Step(how, f"{width}x{height} is outside 1:{float(1 / lo):g}-{float(hi):g}:1: "
+                                    f"{how} to {rect[2] - rect[0]}x{rect[3] - rect[1]}, {why}", {"box": list(rect)}))
+    return True
+
+
 def plan_image(report: Report, path: str, profile: Profile, out_dir: Path) -> MediaPlan:
+    """What prep does to a picture: convert, orient, turn, scale, crop or pad, recompress."""
     item = MediaPlan("image", path)
     facts = report.facts.get(path)
     if facts is None or facts.problem or facts.image is None or facts.image.display_size is None:
@@ -462,33 +496,8 @@ def plan_image(report: Report, path: str, profile: Profile, out_dir: Path) -> Me
     if h.color == "cmyk" or (h.bit_depth or 8) > 8 or h.animated:
         item.steps.append(Step("convert", f"{h.bit_depth}-bit {h.color}{', animated' if h.animated else ''} "
                                           "to 8-bit RGB (first frame)"))
-    width, height = h.display_size
-    turns = getattr(content, "turn_quarters", 0) if content is not None else 0
-    if turns:
-        ops["turn"] = turns
-        item.steps.append(Step("turn", f"the person is {_TURN_WORDS[turns]} in the picture: {_TURN_ACTION[turns]}",
-                               {"quarter_turns_ccw": turns}))
-        if turns % 2:
-            width, height = height, width
-    size = fit_size(width, height, profile.value("image.min_side"), profile.value("image.max_side"))
-    if size is None:
-        item.refused = f"{width}x{height} cannot be scaled into the side limits with its aspect kept"
+    if not _image_geometry(item, h, content, profile, ops):
         return item
-    if size != (width, height):
-        ops["resize"] = size
-        item.steps.append(Step("scale", f"{width}x{height} to {size[0]}x{size[1]}: each side into "
-                                        f"{profile.value('image.min_side')}-{profile.value('image.max_side')} px",
-                               {"width": size[0], "height": size[1]}))
-        width, height = size
-    lo = profile.limit("image.min_aspect").fraction()
-    hi = profile.limit("image.max_aspect").fraction()
-    if not lo <= Fraction(width, height) <= hi:
-        box = content.person_box if content is not None else None
-        how, rect = _aspect_fix(width, height, lo, hi, box)
-        ops[how] = rect
-        why = "around the person, whole body kept" if how == "crop" else "the whole picture kept"
-        item.steps.append(Step(how, f"{width}x{height} is outside 1:{float(1 / lo):g}-{float(hi):g}:1: "
-                                    f"{how} to {rect[2] - rect[0]}x{rect[3] - rect[1]}, {why}", {"box": list(rect)}))
     over = facts.size > profile.value("image.max_file_size")
     if over:
         item.steps.append(Step("recompress", f"{facts.size:,} bytes is over the limit: re-encode to fit"))
