@@ -132,6 +132,8 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
                   settings: BodySettings = BodySettings(), skip: bool = True) -> VideoContent:
     """One decode pass through the clip feeding every analyser (and a short second pass where
     the first skipped frames a cut may hide in; ``skip=False`` decodes every frame)."""
+    # Longer than most functions on purpose: it is the one place where the analysers are wired
+    # to the decode pass and their results gathered into VideoContent, field by field.
     # The index first: read while mediapipe loads, it took 0.28 s instead of 0.03 (both want
     # the interpreter lock).
     index = read_index_or_none(path)  # also read when everything is decoded: it shows dropped frames
