@@ -20,7 +20,7 @@ _EPILOG = """\b
 Examples:
   preflight --image me.jpg --video dance.mp4 --orientation video
   preflight --video dance.mp4 --format json --metadata-only
-  preflight clip1.mp4 clip2.mov photo.png      (each file on its own)
+  preflight clip1.mp4 clip2.mov photo.png      # each file on its own
   preflight jobs/*.job.toml --jobs 4 --format junit > preflight.xml
   preflight jobs/*.job.toml --report report.html
 

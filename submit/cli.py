@@ -196,8 +196,8 @@ def _show_task(task: Task, outputs: list[str], fmt: str, **extra) -> None:
 _EPILOG = """\b
 Examples:
   submit --image me.jpg --video dance.mp4 --orientation video --wait
-  submit --image me.jpg --video https://cdn.example.com/dance.mp4 --dry-run --format json
-  submit --image me.jpg --video dance.mp4 --fake-server --wait --yes   (local, free)
+  submit --image me.jpg --video https://cdn.example.com/dance.mp4 --orientation video --dry-run --format json
+  submit --image me.jpg --video dance.mp4 --orientation video --fake-server --wait --yes   # local, free
   submit list;  submit wait TASK_ID;  submit recover ROW
 
 \b
