@@ -13,7 +13,7 @@ this machine's loopback, for local test servers).
 
 from __future__ import annotations
 
-import hashlib
+import filecmp
 import ipaddress
 import json
 import mimetypes
@@ -633,19 +633,6 @@ def _open_part(part: Path) -> int:
     return fd
 
 
-def _same_bytes(a: Path, b: Path) -> bool:
-    if a.stat().st_size != b.stat().st_size:
-        return False
-    digests = []
-    for path in (a, b):
-        digest = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        digests.append(digest.digest())
-    return digests[0] == digests[1]
-
-
 def _place(part: Path, final: Path) -> Path:
     """Give the finished ``part`` the name ``final`` without replacing anything there: a hard
     link fails if the name is taken. The same bytes already there count as done; other bytes
@@ -655,7 +642,7 @@ def _place(part: Path, final: Path) -> Path:
         try:
             os.link(part, candidate, follow_symlinks=False)
         except FileExistsError:
-            if candidate.is_file() and not candidate.is_symlink() and _same_bytes(part, candidate):
+            if candidate.is_file() and not candidate.is_symlink() and filecmp.cmp(part, candidate, shallow=False):
                 part.unlink()
                 return candidate
             continue
