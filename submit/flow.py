@@ -54,11 +54,8 @@ def check_budget(report: Report, max_cost_usd: float | None) -> None:
 
 
 def file_digest(path: str | Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def fingerprint(api_base: str, model: str, inputs: dict[str, str], request: dict) -> str:

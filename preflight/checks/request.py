@@ -135,11 +135,11 @@ _HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(
 
 def _host_problem(host: str) -> str | None:
     """Why ``host`` (lower case, IDNA applied) cannot be a host name, or None."""
-    if _internal_reason(host) is not None or ":" in host:
-        return None  # an IP literal: judged as an address
+    if ":" in host:
+        return None  # an IPv6 literal: judged as an address
     try:
         ipaddress.ip_address(host)
-        return None
+        return None  # an IPv4 literal: judged as an address
     except ValueError:
         pass
     try:
