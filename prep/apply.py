@@ -8,6 +8,7 @@ import io
 import signal
 import subprocess
 import sys
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,13 +46,41 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
+def _spawn(argv: list[str]) -> subprocess.Popen:
+    """Start a child whose stderr is kept. While it is forked, Python runs at-fork callbacks
+    (logging's lock, for one), and a KeyboardInterrupt raised by a signal handler inside one is
+    printed as "Exception ignored" and dropped, so the run would go on. Ctrl-C and SIGTERM are
+    therefore held for that moment and acted on once the child exists."""
+    held: list[int] = []
+    previous = {}
+    if threading.current_thread() is threading.main_thread():  # only the main thread may set handlers
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if callable(signal.getsignal(signum)):  # a Python handler would raise; the defaults need no care
+                previous[signum] = signal.signal(signum, lambda number, frame: held.append(number))
+    try:
+        child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                 errors="replace", preexec_fn=_die_with_parent if sys.platform == "linux" else None)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if held:
+        child.kill()
+        child.wait()
+        raise KeyboardInterrupt
+    return child
+
+
 def _run_ffmpeg(item: MediaPlan, tmp: Path) -> None:
     placeholder = local_file(item.output)
     args = [local_file(tmp) if a == placeholder else a for a in item.ffmpeg_args]
-    done = subprocess.run([ffmpeg_exe(), *args], capture_output=True, text=True,
-                          preexec_fn=_die_with_parent if sys.platform == "linux" else None)
-    if done.returncode != 0 or not tmp.exists():
-        tail = "\n".join(done.stderr.strip().splitlines()[-_FFMPEG_ERROR_LINES:]) or f"exit code {done.returncode}"
+    with _spawn([ffmpeg_exe(), *args]) as child:
+        try:
+            _, stderr = child.communicate()
+        except BaseException:  # interrupted: the child goes too, before its temporary folder is removed
+            child.kill()
+            raise
+    if child.returncode != 0 or not tmp.exists():
+        tail = "\n".join(stderr.strip().splitlines()[-_FFMPEG_ERROR_LINES:]) or f"exit code {child.returncode}"
         raise PrepError(f"{item.source}: ffmpeg failed:\n{tail}")
 
 
