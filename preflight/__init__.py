@@ -15,9 +15,9 @@ from .errors import PreflightError  # noqa: E402
 from .job import JobError  # noqa: E402
 from .profile import Profile, ProfileError, load_profile  # noqa: E402
 from .report import Check, CostEstimate, ExitCode, Report, Status  # noqa: E402
-from .request import Request  # noqa: E402
+from .request import Request, ResolvedRequest  # noqa: E402
 
 __all__ = [
     "check", "check_files", "Check", "ConfigError", "CostEstimate", "ExitCode", "JobError", "PreflightError",
-    "Profile", "ProfileError", "Report", "Request", "Status", "load_profile", "__version__",
+    "Profile", "ProfileError", "Report", "Request", "ResolvedRequest", "Status", "load_profile", "__version__",
 ]

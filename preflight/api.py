@@ -172,7 +172,7 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
         profile=profile.id,
         tool_version=__version__,
         metadata_only=metadata_only,
-        request=resolved.to_dict(),
+        request=resolved,
         inputs=[],
     )
     video_seconds = usable_seconds = None

@@ -132,7 +132,7 @@ def _execute(unit: Unit, profile: Profile, metadata_only: bool, visual: bool,
         return _execute_unbounded(unit, profile, metadata_only, visual, progress)
     except _TimedOut:
         report = Report(profile=profile.id, tool_version=__version__, metadata_only=metadata_only,
-                        request=unit.request.resolve(profile).to_dict(),
+                        request=unit.request.resolve(profile),
                         inputs=[{"role": "unit", "path": unit.name}],
                         checks=[Check("run.timeout", "run", Status.FAIL,
                                       f"{unit.name}: gave up after {timeout:g} s (--timeout); the file may be "
@@ -150,7 +150,7 @@ def _execute_unbounded(unit: Unit, profile: Profile, metadata_only: bool, visual
 
     if unit.error:
         report = Report(profile=profile.id, tool_version=__version__, metadata_only=metadata_only,
-                        request=unit.request.resolve(profile).to_dict(), inputs=[{"role": "job", "path": unit.job}],
+                        request=unit.request.resolve(profile), inputs=[{"role": "job", "path": unit.job}],
                         checks=[Check("job.file", "job", Status.FAIL, unit.error, file=unit.job)])
         return report.to_dict(), None
     if unit.files:
@@ -202,7 +202,7 @@ def _alone(unit: Unit, profile: Profile, metadata_only: bool, visual: bool,
         except BrokenProcessPool:
             pass
     report = Report(profile=profile.id, tool_version=__version__, metadata_only=metadata_only,
-                    request=unit.request.resolve(profile).to_dict(), inputs=[{"role": "unit", "path": unit.name}],
+                    request=unit.request.resolve(profile), inputs=[{"role": "unit", "path": unit.name}],
                     checks=[Check("run.crashed", "run", Status.FAIL,
                                   f"{unit.name}: the process checking it died (a crash in native media code); the "
                                   "file is probably damaged or hostile", file=unit.name)])

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from .request import ResolvedRequest
+
 
 class Status(str, Enum):
     PASS = "pass"
@@ -92,7 +94,7 @@ class Report:
     profile: str
     tool_version: str
     metadata_only: bool
-    request: dict[str, Any]
+    request: ResolvedRequest  # with the profile's defaults applied
     inputs: list[dict[str, Any]]
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -132,7 +134,7 @@ class Report:
             "tool": {"name": "preflight", "version": self.tool_version},
             "profile": self.profile,
             "metadata_only": self.metadata_only,
-            "request": self.request,
+            "request": self.request.to_dict(),
             "inputs": self.inputs,
             "summary": self.counts(),
             "checks": [c.to_dict() for c in self.checks],
@@ -147,7 +149,7 @@ class Report:
             profile=d["profile"],
             tool_version=d["tool"]["version"],
             metadata_only=d["metadata_only"],
-            request=d["request"],
+            request=ResolvedRequest.from_dict(d["request"]),
             inputs=d["inputs"],
             checks=[Check.from_dict(c) for c in d["checks"]],
             notes=list(d.get("notes", [])),

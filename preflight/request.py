@@ -78,6 +78,12 @@ class ResolvedRequest:
             "defaulted": list(self.defaulted),
         }
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "ResolvedRequest":
+        """The request back from a JSON report (as cached); a callback password stays masked."""
+        return cls(d["orientation"], d["quality"], d.get("prompt"), bool(d["keep_sound"]),
+                   tuple(d.get("element_ids", ())), d.get("callback_url"), tuple(d.get("defaulted", ())))
+
 
 # A task or element id as the API writes them ("task-unified-1757156493-abc12345", "el-123"):
 # letters, digits, '.', '_' and '-', starting with a letter or digit. Anything else is refused

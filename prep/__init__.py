@@ -42,8 +42,8 @@ def plan(image: str | Path | None = None, video: str | Path | None = None, *, or
     if report is None:
         report = check(image=image, video=video, orientation=orientation, keep_sound=keep_sound, profile=profile,
                        metadata_only=metadata_only, progress=progress)
-    orientation = report.request["orientation"]
-    keep_sound = report.request["keep_sound"]
+    orientation = report.request.orientation
+    keep_sound = report.request.keep_sound
     out = Path(out_dir)
     items = []
     if image is not None:

@@ -1,6 +1,8 @@
-"""Every example in the three commands' --help runs in a shell, as written, in a folder holding
-the files it names (made from the generated fixtures), against a real local EvoLink; only the
-placeholders TASK_ID and ROW are filled in with a task and a journal row that exist."""
+"""Every example in the three commands' --help and in the ``sh`` blocks of docs/*.md runs in a
+shell, as written, in a folder holding the files it names (made from the generated fixtures),
+against a real local EvoLink; only the placeholders TASK_ID and ROW are filled in with a task and
+a journal row that exist, and a fixed port with a free one. (The README's examples have a test of
+their own, which also compares what they print.)"""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from submit.fake import FakeEvoLink
 from submit_support import SECRET, SEEN
 
@@ -25,6 +28,15 @@ def examples(tool: str) -> list[str]:
     assert done.returncode == 0, done.stderr
     block = done.stdout.split("Examples:", 1)[1].split("\n\n", 1)[0]
     return [line.strip() for line in block.splitlines() if line.strip()]
+
+
+def doc_examples() -> list[tuple[str, str]]:
+    """(doc file, command line) for every line of every ``sh`` block in docs/, continuations joined."""
+    found = []
+    for doc in sorted((ROOT / "docs").glob("*.md")):
+        for block in re.findall(r"^```sh\n(.*?)^```", doc.read_text(), flags=re.S | re.M):
+            found += [(doc.name, line) for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+    return found
 
 
 @pytest.fixture
@@ -44,6 +56,52 @@ def world(fx, tmp_path):
     # The jobs' media sit beside the jobs folder: this configuration says that is allowed.
     (tmp_path / "preflight.toml").write_text("allow_media_outside_job = true\n")
     return tmp_path
+
+
+def _environment(world: Path, server) -> dict:
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "EVOLINK_API_KEY": SECRET,
+            "EVOLINK_API_BASE": server.url, "EVOLINK_FILES_BASE": server.url,
+            "SUBMIT_JOURNAL": str(world / "journal.sqlite3"), "SUBMIT_CONFIG": str(world / "absent.toml")}
+
+
+def _placeholders_filled(line: str, world: Path, server) -> str:
+    if "TASK_ID" in line or "ROW" in line:
+        with sqlite3.connect(world / "journal.sqlite3") as db:
+            # A task this test's server holds (the --fake-server example's server is gone).
+            row, task = db.execute("SELECT id, task_id FROM submissions WHERE task_id IS NOT NULL AND "
+                                   "api_base = ? ORDER BY id LIMIT 1", (server.url,)).fetchone()
+        line = line.replace("TASK_ID", task).replace("ROW", str(row))
+    return line
+
+
+def _check(line: str, done: subprocess.CompletedProcess) -> None:
+    SEEN.extend([done.stdout, done.stderr])
+    assert "Traceback" not in done.stderr, (line, done.stderr[-2000:])
+    assert done.returncode in (0, 1), (line, done.returncode, done.stdout[-1500:], done.stderr[-1500:])
+    if line.startswith("submit") and "--wait" in line:
+        assert done.returncode == 0 and "completed" in done.stdout, (line, done.stdout[-1500:], done.stderr[-1500:])
+    assert not re.search(r"^(Usage|Error):", done.stderr, flags=re.M), (line, done.stderr[-1500:])
+
+
+def _serves(line: str, cwd: Path, env: dict) -> None:
+    """A line that starts a server runs until it says where it listens, then is stopped."""
+    import select
+    import signal
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    child = subprocess.Popen(["bash", "-c", line.replace("8765", str(port))], cwd=cwd, env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        ready, _, _ = select.select([child.stderr], [], [], 60)
+        first = child.stderr.readline() if ready else ""  # the server says where it listens on stderr
+    finally:
+        os.killpg(child.pid, signal.SIGINT)
+        _, rest = child.communicate(timeout=60)
+    assert f"listening on http://127.0.0.1:{port}" in first, (line, first, rest[-1500:])
+    assert "Traceback" not in rest
 
 
 def _run(line: str, cwd: Path, env: dict, confirm: bool) -> subprocess.CompletedProcess:
@@ -67,22 +125,23 @@ def _run(line: str, cwd: Path, env: dict, confirm: bool) -> subprocess.Completed
 @pytest.mark.parametrize("tool", ["preflight", "submit"])
 def test_every_help_example_runs(world, tool):
     with FakeEvoLink(api_key=SECRET, polls_to_complete=1) as server:
-        env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "EVOLINK_API_KEY": SECRET,
-               "EVOLINK_API_BASE": server.url, "EVOLINK_FILES_BASE": server.url,
-               "SUBMIT_JOURNAL": str(world / "journal.sqlite3"), "SUBMIT_CONFIG": str(world / "absent.toml")}
+        env = _environment(world, server)
         lines = examples(tool)
         assert lines, f"{tool} --help shows no example"
         for line in lines:
-            if "TASK_ID" in line or "ROW" in line:
-                with sqlite3.connect(world / "journal.sqlite3") as db:
-                    # A task this test's server holds (the --fake-server example's server is gone).
-                    row, task = db.execute("SELECT id, task_id FROM submissions WHERE task_id IS NOT NULL AND "
-                                           "api_base = ? ORDER BY id LIMIT 1", (server.url,)).fetchone()
-                line = line.replace("TASK_ID", task).replace("ROW", str(row))
-            done = _run(line, world, env, confirm=tool == "submit" and "--yes" not in line and "--dry-run" not in line)
-            SEEN.extend([done.stdout, done.stderr])
-            assert "Traceback" not in done.stderr, (line, done.stderr[-2000:])
-            assert done.returncode in (0, 1), (line, done.returncode, done.stdout[-1500:], done.stderr[-1500:])
-            if tool == "submit" and "--wait" in line:
-                assert done.returncode == 0 and "completed" in done.stdout, (line, done.stdout[-1500:], done.stderr[-1500:])
-            assert not re.search(r"^(Usage|Error):", done.stderr, flags=re.M), (line, done.stderr[-1500:])
+            line = _placeholders_filled(line, world, server)
+            _check(line, _run(line, world, env, confirm=tool == "submit" and "--yes" not in line and "--dry-run" not in line))
+
+
+def test_every_docs_example_runs(world):
+    lines = doc_examples()
+    assert {doc for doc, _ in lines} >= {"checks.md", "prep.md", "submit.md"}
+    with FakeEvoLink(api_key=SECRET, polls_to_complete=1) as server:
+        env = _environment(world, server)
+        for doc, line in lines:
+            if "fake-server --port" in line:
+                _serves(line, world, env)
+                continue
+            line = _placeholders_filled(line, world, server)
+            confirm = line.startswith("submit") and "--yes" not in line and "--dry-run" not in line
+            _check(line, _run(line, world, env, confirm=confirm))

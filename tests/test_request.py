@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 
-from preflight import Status, check
+from preflight import Report, ResolvedRequest, Status, check
 
 P, W, F = Status.PASS, Status.WARN, Status.FAIL
 
@@ -38,10 +41,19 @@ def test_quality_and_orientation_defaults_are_reported():
     report = check()
     assert report.get("request.orientation").status is P
     assert "stricter 10 s" in report.get("request.orientation").message
-    assert report.request["orientation"] == "image" and "orientation" in report.request["defaulted"]
+    assert report.request.orientation == "image" and "orientation" in report.request.defaulted
     assert report.get("request.quality").measured == "720p"
     assert request_check("request.quality", quality="4k").status is F
     assert request_check("request.orientation", orientation="sideways").status is F
+
+
+def test_the_report_request_is_typed_and_its_json_masks_a_callback_password():
+    report = check(orientation="video", callback_url="https://user:hunter2secret@example.com/hook")
+    assert isinstance(report.request, ResolvedRequest) and report.request.quality == "720p"
+    shown = report.to_dict()["request"]
+    assert shown["orientation"] == "video" and "hunter2secret" not in json.dumps(shown)
+    again = Report.from_dict(json.loads(json.dumps(report.to_dict())))
+    assert again.request == dataclasses.replace(report.request, callback_url="https://user:***@example.com/hook")
 
 
 @pytest.mark.parametrize("url,expected,words", [

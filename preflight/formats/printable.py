@@ -51,4 +51,4 @@ def printable_report(report: Report) -> Report:
     checks = [dataclasses.replace(c, message=printable(c.message, lines=True), file=printable(c.file),
                                   measured=_clean(c.measured), limit=_clean(c.limit)) for c in report.checks]
     return dataclasses.replace(report, checks=checks, notes=[printable(n, lines=True) for n in report.notes],
-                               inputs=_clean(report.inputs), request=_clean(report.request))
+                               inputs=_clean(report.inputs), request=type(report.request).from_dict(_clean(report.request.to_dict())))

@@ -20,8 +20,8 @@ def render(report: Report, color: bool = False) -> str:
     lines = []
     req = report.request
     lines.append(
-        f"preflight {report.tool_version} · {report.profile} · orientation {req['orientation']} · "
-        f"{req['quality']}" + (" · metadata only" if report.metadata_only else "")
+        f"preflight {report.tool_version} · {report.profile} · orientation {req.orientation} · "
+        f"{req.quality}" + (" · metadata only" if report.metadata_only else "")
     )
     width = max((len(c.id) for c in report.checks), default=10)
     group = None
