@@ -93,11 +93,7 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     given = Request(  # what the command line says; it wins over job files and the configuration
         orientation=profile_choice(profile, "request.orientations", orientation, "--orientation"),
         quality=profile_choice(profile, "request.qualities", quality, "--quality"),
-        prompt=prompt,
-        keep_sound=keep_sound,
-        element_ids=tuple(element_ids),
-        callback_url=callback_url,
-    )
+        prompt=prompt, keep_sound=keep_sound, element_ids=tuple(element_ids), callback_url=callback_url)
     defaults = Request(orientation=profile_choice(profile, "request.orientations", config.orientation, "orientation"),
                        quality=profile_choice(profile, "request.qualities", config.quality, "quality"))
 
@@ -117,15 +113,19 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     if cache is not None and cache.problem:
         click.echo(f"warning: {cache.problem}", err=True)
     if html_report:
-        from .atomic import write_problem
-        from .formats.html_report import write_report
-
-        try:
-            write_report(results, html_report)
-        except OSError as exc:
-            click.echo(f"preflight: --report {html_report}: cannot be written ({write_problem(exc)})", err=True)
-            sys.exit(ExitCode.USAGE)
+        _write_html(results, html_report)
     sys.exit(max(r.report.exit_code(strict) for r in results))
+
+
+def _write_html(results, path: str) -> None:
+    from .atomic import write_problem
+    from .formats.html_report import write_report
+
+    try:
+        write_report(results, path)
+    except OSError as exc:
+        click.echo(f"preflight: --report {path}: cannot be written ({write_problem(exc)})", err=True)
+        sys.exit(ExitCode.USAGE)
 
 
 def _units(files, image, video, given: Request, defaults: Request, config, profile, with_jobs: bool) -> list:

@@ -320,6 +320,9 @@ def _sampled_gops(index, burst: set[int]) -> set[int]:
 
 
 def _main_pass(path, analysers, rotation, progress, stats, next_due, workers, index, burst) -> None:
+    # One loop on purpose: each decoded frame is timed, checked for a gap, and handed to every
+    # analyser that wants it, in that order; split up, that per-frame state would travel through
+    # as many parameters again.
     import av
 
     every_frame = [a for a in analysers if not a.interval]
