@@ -255,8 +255,6 @@ def evaluate(entries: list[dict], use_sd: bool, skip: bool) -> str:
     for e in entries:
         name = e["name"]
         if e["kind"] == "image":
-            if e["name"].endswith(".heic"):
-                continue
             with native_stderr_captured():
                 content = analysis.analyse_image_file(e["path"])
             label = e["people"]
@@ -311,7 +309,7 @@ def evaluate(entries: list[dict], use_sd: bool, skip: bool) -> str:
             got = bool(content.fast_spans)
             print(f"{'':<52} fast     {got} (p90 {content.limb_speed_p90}) vs {e['fast_motion']}: "
                   f"{tally('fast', got == e['fast_motion'], name, str(got))}")
-    names = [e["name"] for e in entries if not e["name"].endswith(".heic")]
+    names = [e["name"] for e in entries]
     tuning = [n for n in names if not held_out(n)]
     held = [n for n in names if held_out(n)]
     return "\n".join([

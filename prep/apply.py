@@ -17,6 +17,7 @@ from typing import Any
 from preflight import Report, check
 from preflight.atomic import atomic_output, write_problem
 from preflight.ffmpeg_binary import ffmpeg_exe, local_file
+from preflight.probe.pictures import open_picture
 
 from .errors import PrepError
 from .plan import MediaPlan, Plan
@@ -84,6 +85,41 @@ def _run_ffmpeg(item: MediaPlan, tmp: Path) -> None:
         raise PrepError(f"{item.source}: ffmpeg failed:\n{tail}")
 
 
+def _in_srgb(im, icc: bytes):
+    """The picture's colours carried from its embedded profile into sRGB. The output carries no
+    profile, and services and the model read pixel values as sRGB: a phone's Display P3 photo
+    whose profile were simply dropped would come out dull, a CMYK one wrong."""
+    from PIL import ImageCms
+
+    alpha = im.getchannel("A") if im.mode == "RGBA" else None
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        converted = ImageCms.profileToProfile(im.convert("RGB") if alpha else im, source,
+                                              ImageCms.createProfile("sRGB"), outputMode="RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return im  # a profile littleCMS cannot use: the pixels as they are, as most viewers show them
+    if alpha is not None:
+        converted.putalpha(alpha)
+    return converted
+
+
+def _jpeg(im, quality: int) -> bytes:
+    """The picture as an optimized JPEG. With optimize, libjpeg must hold the whole output in one
+    buffer, which Pillow sizes at one or two bytes a pixel: fine grain or noise needs up to
+    three, and the save failed with "broken data stream". The buffer is sized for the worst case
+    while this picture is written."""
+    from PIL import ImageFile
+
+    buf = io.BytesIO()
+    usual = ImageFile.MAXBLOCK
+    ImageFile.MAXBLOCK = max(usual, im.width * im.height * 3 + (1 << 16))
+    try:
+        im.save(buf, "JPEG", quality=quality, subsampling=0 if quality >= 90 else 2, optimize=True)
+    finally:
+        ImageFile.MAXBLOCK = usual
+    return buf.getvalue()
+
+
 def _image(item: MediaPlan, tmp: Path) -> None:
     from PIL import Image, ImageOps, ImageStat
 
@@ -93,12 +129,15 @@ def _image(item: MediaPlan, tmp: Path) -> None:
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with Image.open(item.source) as im:
+        with open_picture(item.source) as im:
             im.seek(0)  # animated: the first frame
+            icc = im.info.get("icc_profile")
             im = ImageOps.exif_transpose(im)
             keep_alpha = ops["format"] == "png" and ("A" in im.getbands() or "transparency" in im.info)
             if im.mode in ("I;16", "I;16B", "I;16L", "I"):
                 im = im.point(lambda v: v / 256).convert("L")
+            if icc and im.mode in ("RGB", "RGBA", "CMYK"):
+                im = _in_srgb(im, icc)
             im = im.convert("RGBA" if keep_alpha else "RGB")
     if "turn" in ops:
         im = im.rotate(90 * ops["turn"], expand=True)  # Pillow turns counter-clockwise
@@ -119,9 +158,7 @@ def _image(item: MediaPlan, tmp: Path) -> None:
     else:
         data = b""
         for quality in _JPEG_QUALITIES:
-            buf = io.BytesIO()
-            im.save(buf, "JPEG", quality=quality, subsampling=0 if quality >= 90 else 2, optimize=True)
-            data = buf.getvalue()
+            data = _jpeg(im, quality)
             if len(data) <= ops["max_bytes"]:
                 break
         if len(data) > ops["max_bytes"]:

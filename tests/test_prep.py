@@ -10,8 +10,11 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
+import preflight
 import prep
 from conftest import ROOT, sha256
 
@@ -240,3 +243,33 @@ def test_a_signal_while_ffmpeg_is_forked_is_not_lost(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.stderr == ""
     assert done.stdout.startswith("interrupted after 0.")
+
+
+def test_a_phone_heic_photo_is_judged_and_converted_upright(fx, tmp_path):
+    """preflight says "prep converts it" for HEIF: it measures the photo as shown (the file's
+    own rotation applied), and prep writes an upright JPEG that passes."""
+    photo = fx / "image" / "person_portrait.heic"
+    before = sha256(photo)
+    report = preflight.check(image=photo, orientation="image")
+    assert "prep converts it" in report.get("image.format").message
+    assert report.get("image.dimensions").measured["width"] == 384
+    assert report.get("image.person").status.value == "pass"
+    result = run_cli_prep("--image", photo, "--orientation", "image", "-o", tmp_path / "out", "--format", "json")
+    assert result.returncode == 0, result.stdout[-2000:]
+    (output,) = json.loads(result.stdout)["outputs"]
+    with Image.open(output["path"]) as im:
+        assert (im.format, im.size) == ("JPEG", (384, 512))
+    assert sha256(photo) == before
+
+
+def test_a_noisy_photo_over_the_size_limit_comes_out_under_it(tmp_path):
+    """Noise barely compresses: the JPEG encoder's usual buffer was too small for it and prep
+    stopped with "broken data stream"."""
+    noisy = tmp_path / "grain.png"
+    Image.fromarray(np.random.default_rng(7).integers(0, 256, (1800, 2400, 3), dtype=np.uint8)).save(noisy)
+    assert noisy.stat().st_size > 10_000_000
+    result = run_cli_prep("--image", noisy, "--orientation", "image", "-o", tmp_path / "out", "--metadata-only",
+                          "--format", "json")
+    assert result.returncode == 0, result.stdout[-2000:]
+    (output,) = json.loads(result.stdout)["outputs"]
+    assert Path(output["path"]).stat().st_size <= 10_000_000

@@ -12,9 +12,11 @@ def load_image_rgb(path: str, max_side: int) -> np.ndarray:
     transparent picture laid on white, as a viewer shows it (not the colours under the alpha)."""
     from PIL import Image, ImageOps
 
+    from ..probe.pictures import open_picture
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the caller bounded the pixel count already
-        with Image.open(path) as im:
+        with open_picture(path) as im:
             im.draft("RGB", (max_side, max_side))  # JPEG: decode at a reduced DCT scale
             im = ImageOps.exif_transpose(im)
             if "A" in im.getbands() or "transparency" in im.info:

@@ -130,10 +130,10 @@ def accepted_format(ctx: Context, kind: str, measured) -> Finding | None:
     allowed = ctx.profile.value(f"{kind}.formats")
     fmt = f.sniffed.format
     if fmt not in allowed:
-        return failed(
-            f"{f.sniffed.label} is not accepted (only {', '.join(a.upper() for a in allowed)}); prep converts it",
-            measured=measured, limit=allowed,
-        )
+        # A promise only where it can be kept: prep converts what it can read.
+        remedy = "prep converts it" if f.problem is None else "and this one cannot be read either"
+        return failed(f"{f.sniffed.label} is not accepted (only {', '.join(a.upper() for a in allowed)}); {remedy}",
+                      measured=measured, limit=allowed)
     mismatch = extension_mismatch(f.path, fmt, f.sniffed.label, ctx.profile.value(f"{kind}.extensions"))
     if mismatch:
         mismatch.measured = measured

@@ -32,8 +32,10 @@ def image_format(ctx: Context):
 def encoding(ctx: Context):
     """Accepted formats that decoders still stumble on: CMYK, 16-bit, 12-bit, animation."""
     f = ctx.facts
-    if f.image is None or f.sniffed.format not in ctx.profile.value("image.formats"):
+    if f.image is None:
         return None
+    if f.sniffed.format not in ctx.profile.value("image.formats"):
+        return skipped(f"not judged: the {f.sniffed.label} file is converted as a whole (image.format)")
     h = f.image
     concerns = []
     if h.color == "cmyk":

@@ -90,12 +90,12 @@ def _verify_image_pixels(path: str, header: ImageHeader) -> tuple[str | None, di
     """Decode the image to prove its pixel data is intact: (problem or None, transparency)."""
     import warnings
 
-    from PIL import Image
+    from .pictures import open_picture
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Pillow's bomb warning: the caller bounded the size
         try:
-            with Image.open(path) as im:
+            with open_picture(path) as im:
                 if im.format == "JPEG":
                     # DCT scaling still reads every byte of entropy data, at a fraction of the memory.
                     im.draft("RGB", (_DECODE_TARGET_SIDE, _DECODE_TARGET_SIDE))

@@ -198,18 +198,22 @@ def _read_webp(head: bytes) -> ImageHeader:
 
 
 def _read_with_pillow(path: str) -> ImageHeader:
-    """Formats this module does not parse itself (TIFF and others): Pillow reads headers lazily."""
+    """Formats this module does not parse itself (TIFF, HEIF): Pillow reads headers lazily."""
     import warnings
 
     from PIL import Image
 
+    from .pictures import open_picture
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            with Image.open(path) as im:
+            with open_picture(path) as im:
                 return ImageHeader(width=im.width, height=im.height, animated=getattr(im, "is_animated", False))
         except Image.DecompressionBombError:
             return ImageHeader()
+        except Image.UnidentifiedImageError:
+            raise HeaderError("no picture in it could be read") from None
         except Exception as exc:  # Pillow raises many types for unreadable headers
             raise HeaderError(str(exc)) from None
 
@@ -218,7 +222,7 @@ def read_image_header(path: str, fmt: str, head: bytes, size: int) -> ImageHeade
     """Read the header of an image whose format was sniffed as ``fmt``.
 
     Raises HeaderError when the size cannot be read. Returns an ImageHeader with
-    ``width``/``height`` None for formats whose size is not measured (HEIF, AVIF).
+    ``width``/``height`` None for formats whose size is not measured (AVIF).
     """
     try:
         if fmt == "jpeg":
@@ -233,7 +237,7 @@ def read_image_header(path: str, fmt: str, head: bytes, size: int) -> ImageHeade
             return _read_bmp(head)
         if fmt == "webp":
             return _read_webp(head)
-        if fmt == "tiff":
+        if fmt in ("tiff", "heif"):
             return _read_with_pillow(path)
     except struct.error:
         raise HeaderError(f"{fmt.upper()} header is cut short") from None
