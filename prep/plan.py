@@ -133,9 +133,10 @@ def best_window(duration: float, length: float, min_length: float, content, some
     best, best_score = None, -math.inf
     for a, b in candidates:
         span = min(length, b - a)
-        steps = max(1, int((b - a - span) / 0.5) + 1)
-        for k in range(steps):
-            s = a + k * 0.5 if k < steps - 1 else b - span
+        # Every half second from the shot's start, and flush with its end; the earliest of equal
+        # windows wins, so without content analysis prep keeps the first seconds, as it says.
+        starts = sorted({a + k * 0.5 for k in range(int((b - a - span) / 0.5) + 1)} | {b - span})
+        for s in starts:
             e = s + span
             visible = _share(content.body_series, s, e, bool) if content else None
             moving = _share(content.camera_series, s, e, lambda r: r >= some_camera) if content else None

@@ -273,3 +273,12 @@ def test_a_noisy_photo_over_the_size_limit_comes_out_under_it(tmp_path):
     assert result.returncode == 0, result.stdout[-2000:]
     (output,) = json.loads(result.stdout)["outputs"]
     assert Path(output["path"]).stat().st_size <= 10_000_000
+
+
+def test_without_content_analysis_prep_keeps_the_first_seconds_as_it_says(fx):
+    """A 10.2 s clip for a 10 s limit has room for one window: it used to be the last one, under
+    the words "the first seconds"."""
+    p = prep.plan(video=fx / "video" / "dur_10.2s.mp4", orientation="image", out_dir="unused", metadata_only=True)
+    trim = next(s for s in p.items[0].steps if s.action == "trim")
+    assert trim.detail == {"start": 0.0, "end": 10.0}
+    assert trim.reason.startswith("keep 0-10 s") and "the first seconds" in trim.reason
