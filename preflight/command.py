@@ -4,6 +4,7 @@ use this module, not preflight's own command."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -60,6 +61,29 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+def _asked_for_json(argv: list[str]) -> bool:
+    """Whether the command line asks for JSON output. Read from the words themselves: a usage
+    error may come before the options are parsed."""
+    for i, word in enumerate(argv):
+        if word == "--format" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif word.startswith("--format="):
+            value = word.split("=", 1)[1]
+        else:
+            continue
+        if value in ("json", "jsonl"):
+            return True
+    return False
+
+
+def _usage_error_as_json(message: str) -> None:
+    """Besides the words on stderr, a usage error as a JSON object on stdout when JSON was asked
+    for, so a program reading stdout gets an answer it can parse."""
+    if _asked_for_json(sys.argv[1:]):
+        click.echo(json.dumps({"ok": False, "error": {"code": "usage_error", "exit_code": int(ExitCode.USAGE),
+                                                      "message": message}}))
+
+
 def run_command(command: click.Command, name: str) -> None:
     """Run a click command with the exit codes scripts rely on: usage errors and bad input that
     reached no report (a ``PreflightError``) 2, bugs 3 with one line instead of a traceback,
@@ -71,6 +95,10 @@ def run_command(command: click.Command, name: str) -> None:
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    except click.UsageError as exc:
+        exc.show()
+        _usage_error_as_json(exc.format_message())
+        sys.exit(ExitCode.USAGE)
     except click.ClickException as exc:
         exc.show()
         sys.exit(ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code)
@@ -80,6 +108,7 @@ def run_command(command: click.Command, name: str) -> None:
         sys.exit(ExitCode.OK)
     except PreflightError as exc:  # bad input that reached no report: worded, never "internal"
         click.echo(f"{name}: {exc}", err=True)
+        _usage_error_as_json(str(exc))
         sys.exit(ExitCode.USAGE)
     except Exception as exc:
         if os.environ.get("PREFLIGHT_DEBUG"):

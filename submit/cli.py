@@ -1,8 +1,9 @@
 """The ``submit`` command: gate, host, create, wait, download; and the journal's subcommands.
 
 Exit codes: 0 done (task created, or completed and downloaded with --wait), 1 refused before
-sending (preflight, budget, the user) or the task failed, 2 usage error, 3 internal error,
-4 the service or the network failed, 5 the wait timed out (the task may still finish: resume
+sending (preflight, budget, the user) or the task failed, 2 usage error, or a request the
+service refused as the caller's mistake (wrong key, unknown task id, bad request, too few
+credits: HTTP 4xx other than 408 and 429), 3 internal error, 4 the service or the network failed, 5 the wait timed out (the task may still finish: resume
 with ``submit wait``), 130 interrupted.
 """
 
@@ -75,6 +76,8 @@ def _code_for(exc: SubmitError) -> int:
         return USAGE
     if isinstance(exc, WaitTimeout):
         return TIMEOUT
+    if exc.info is not None and exc.info.caller_error:  # wrong key, unknown task, bad request: not an outage
+        return USAGE
     return SERVICE
 
 

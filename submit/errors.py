@@ -80,6 +80,14 @@ class ErrorInfo:
             return TASK_CODES[self.name].retryable
         return self.http_status == 429 or (self.http_status or 0) >= 500 or self.name == "connection_error"
 
+    @property
+    def caller_error(self) -> bool:
+        """The service refused what it was sent as the caller's mistake (a 4xx other than a
+        timeout or a rate limit): a wrong key, an unknown task id, a bad request, too few
+        credits. Sending it again as it is cannot help; the service itself did not fail."""
+        status = self.http_status or 0
+        return (400 <= status < 500 and status not in (408, 429)) or self.name in _CALLER_ERROR_NAMES
+
     def to_dict(self) -> dict:
         out = {"code": self.name, "message": self.message, "retryable": self.retryable}
         if self.http_status is not None:
@@ -124,6 +132,10 @@ def parse_error(body: object, http_status: int | None) -> ErrorInfo:
     if not message:
         message = HTTP_CODES.get(http_status or 0, ("", f"HTTP {http_status}"))[1]
     return ErrorInfo(name=name, message=message.strip(), http_status=http_status, raw_code=code, type=kind)
+
+
+# The same errors said with another status (an error body with HTTP 200, say) by their names.
+_CALLER_ERROR_NAMES = frozenset(name for status, (name, _) in HTTP_CODES.items() if 400 <= status < 500 and status != 429)
 
 
 class SubmitError(Exception):

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import run_cli
 
 REQUIRED_IDS = {
@@ -54,6 +56,21 @@ def test_usage_errors_exit_2(fx):
     assert run_cli("--video", fx / "video" / "ok.mov", "--format", "yaml").code == 2
     assert run_cli("--image", fx / "image" / "ok_portrait.jpg", fx / "video" / "ok.mov").code == 2
     assert run_cli("--video", fx / "video" / "ok.mov", "--profile", "no-such-model").code == 2
+
+
+@pytest.mark.parametrize("tool", ["preflight", "prep"])
+def test_a_usage_error_asked_for_in_json_is_a_json_object_on_stdout(fx, tool, tmp_path):
+    bad_job = tmp_path / "bad.job.toml"
+    bad_job.write_text('video = "clip.mp4"\norientation = "sideways"\n')
+    second = ["--format=json", "--job", bad_job] if tool == "prep" else ["--format=json", "--quality", "sideways", bad_job]
+    for args in (["--format", "json", "--video", fx / "video" / "ok.mov", "--orientation", "sideways"], second):
+        done = subprocess.run([sys.executable, "-m", tool, *map(str, args)], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 2 and "sideways" in done.stderr
+        error = json.loads(done.stdout)["error"]
+        assert error["code"] == "usage_error" and error["exit_code"] == 2 and "sideways" in error["message"]
+    text = subprocess.run([sys.executable, "-m", tool, "--orientation", "sideways"], capture_output=True, text=True,
+                          timeout=120)
+    assert text.returncode == 2 and text.stdout == ""
 
 
 def test_default_orientation_is_stated_in_text_report(fx):

@@ -187,11 +187,11 @@ def test_a_server_echoing_the_key_is_masked_everywhere(fake, env, fx):
     fake.inject(route="POST /v1/videos/generations", kind="echo_key", status=400, times=-1)
     run = run_submit(*pair(fx), "--format", "json", env=env)
     text = run.stdout + run.stderr + json.dumps(journal_rows(env))
-    assert run.code == 4 and "***" in run.json()["error"]["message"]
+    assert run.code == 2 and "***" in run.json()["error"]["message"]
     for form in forms(SECRET):
         assert form not in text
     assert base64.b64encode(f"Bearer {SECRET}".encode()).decode() not in text
-    row("the service quotes the bearer key in its error", 4, "every form of the key masked as *** in output and "
+    row("the service quotes the bearer key in its error", 2, "every form of the key masked as *** in output and "
         "journal")
 
 
@@ -590,9 +590,9 @@ def test_concurrent_identical_submits_create_one_task(fake, env, fx):
 def test_an_error_said_with_http_200_keeps_its_code(fake, env, fx):
     fake.inject(route="POST /v1/videos/generations", kind="error_200", code="insufficient_quota", times=-1)
     run = run_submit(*pair(fx), "--format", "json", env=env)
-    assert run.code == 4 and run.json()["error"]["code"] == "insufficient_quota"
+    assert run.code == 2 and run.json()["error"]["code"] == "insufficient_quota"  # the caller's account, not an outage
     assert journal_rows(env)[0]["state"] == "refused"
-    row("HTTP 200 with an error body", 4, "its code (insufficient_quota) kept; journal row refused")
+    row("HTTP 200 with an error body", 2, "its code (insufficient_quota) kept, exit 2 as for a 402; journal row refused")
 
 
 @pytest.mark.parametrize("link", ["file:///etc/passwd", "ftp://example.com/x.mp4", "http://example.com/x.mp4"])

@@ -413,7 +413,19 @@ def test_cli_without_key_or_with_bad_key(fake, fx, env):
     nokey = run_submit(*args, env={**env, "EVOLINK_API_KEY": ""})
     assert nokey.code == 2 and "EVOLINK_API_KEY" in nokey.stderr
     wrong = run_submit(*args, "--format", "json", env={**env, "EVOLINK_API_KEY": SECRET + "x"})
-    assert wrong.code == 4 and wrong.json()["error"]["code"] == "unauthorized"
+    assert wrong.code == 2 and wrong.json()["error"]["code"] == "unauthorized"  # the caller's mistake, not an outage
+
+
+def test_exit_codes_tell_the_callers_mistake_from_an_outage(fake, env):
+    """An unknown task id is the caller's mistake (2); the service failing is 4. A script can act
+    on the difference: fix the input, or try again later."""
+    unknown = run_submit("status", "task-unified-0-nosuch", "--format", "json", env=env)
+    assert unknown.code == 2 and unknown.json()["error"]["http_status"] == 404
+    fake.inject(route="GET /v1/tasks/task-unified-0-nosuch", kind="status", status=503, times=-1)
+    down = run_submit("--timeout", "20", "status", "task-unified-0-nosuch", "--format", "json", env=env)
+    assert down.code == 4 and down.json()["error"]["http_status"] == 503
+    usage = run_submit("--format", "json", "status", "../x", env=env)
+    assert usage.code == 2 and usage.json()["error"]["code"] == "usage_error" and "../x" in usage.json()["error"]["message"]
 
 
 def test_config_file_readable_by_others_is_refused(fake, fx, env, tmp_path_factory):
