@@ -5,6 +5,7 @@ A unit is what gets one report: a job file, a bare media file, or an --image/--v
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -54,8 +55,8 @@ def job_unit(path: str, defaults: Request, given: Request = Request(), *, allow_
         job = load_job(path, allow_outside=allow_outside, profile=profile)
     except JobError as exc:
         return Unit(name=path, request=defaults, job=path, error=str(exc))
-    return Unit(name=path, request=given.filled_from(job.request, defaults), image=job.image, video=job.video,
-                job=path)
+    request = dataclasses.replace(given.filled_from(job.request, defaults), written_in="job")
+    return Unit(name=path, request=request, image=job.image, video=job.video, job=path)
 
 
 def git_files(folder: Path | None = None) -> set[Path] | None:

@@ -49,6 +49,9 @@ Exit codes: 0 no check failed, 1 a check failed (or warned with --strict),
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Report format.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("--verbose", "-v", "detail", flag_value="verbose",
+              help="Text: every check, passes and skips too, the cost's basis and the notes.")
+@click.option("--quiet", "-q", "detail", flag_value="quiet", help="Text: the verdict line alone.")
 @click.option("--metadata-only", is_flag=True, default=None,
               help="Only the documented limits: no decoding, no content analysis.")
 @click.option("--profile", "profile_name", default=None, metavar="NAME|PATH",
@@ -66,7 +69,7 @@ Exit codes: 0 no check failed, 1 a check failed (or warned with --strict),
               help="Check a media file that a job file in its folder or above uses (one git tracks, inside a repository) as part of that job.")
 @click.version_option(__version__, prog_name="preflight")
 def preflight(files, image, video, orientation, quality, prompt, keep_sound, element_ids, callback_url,
-              fmt, strict, metadata_only, profile_name, jobs, no_cache, cache_dir, config_path, html_report,
+              fmt, strict, detail, metadata_only, profile_name, jobs, no_cache, cache_dir, config_path, html_report,
               with_jobs, unit_timeout):
     """Check a character image and a reference video before paying for a generation.
 
@@ -109,7 +112,7 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
                             jobs=jobs or config.jobs, cache=cache, visual=bool(html_report), progress=progress,
                             timeout=unit_timeout or None)
     color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    click.echo(render_results(results, fmt, color=color, help_url=profile.help_url))
+    click.echo(render_results(results, fmt, color=color, help_url=profile.help_url, detail=detail or "normal"))
     if cache is not None and cache.problem:
         click.echo(f"warning: {cache.problem}", err=True)
     if html_report:

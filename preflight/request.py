@@ -18,6 +18,9 @@ class Request:
     keep_sound: bool | None = None
     element_ids: tuple[str, ...] = ()
     callback_url: str | None = None
+    # Where the user wrote it: "command" (options, or the library's arguments) or "job" (a job
+    # file). Fix hints speak its language: `--orientation video`, or `orientation = "video"`.
+    written_in: str = "command"
 
     def filled_from(self, *lower: "Request") -> "Request":
         """This request with each field it leaves unset taken from the first of ``lower`` that sets
@@ -30,7 +33,7 @@ class Request:
                     break
                 value = getattr(layer, name)
             values[name] = value
-        return Request(**values)
+        return Request(**values, written_in=self.written_in)
 
     def resolve(self, profile: Profile) -> "ResolvedRequest":
         defaulted = []
@@ -54,6 +57,7 @@ class Request:
             element_ids=tuple(self.element_ids),
             callback_url=self.callback_url,
             defaulted=tuple(defaulted),
+            written_in=self.written_in,
         )
 
 
@@ -66,6 +70,17 @@ class ResolvedRequest:
     element_ids: tuple[str, ...]
     callback_url: str | None
     defaulted: tuple[str, ...] = field(default=())
+    written_in: str = "command"  # as in Request; not part of the JSON report
+
+    def setting(self, name: str, value) -> str:
+        """How the user sets request field ``name`` to ``value`` where this request was written."""
+        if self.written_in == "job":
+            shown = str(value).lower() if isinstance(value, bool) else f'"{value}"'
+            return f"{name} = {shown} in the job file"
+        option = name.replace("_", "-")
+        if isinstance(value, bool):
+            return f"--{option}" if value else f"--no-{option}"
+        return f"--{option} {value}"
 
     def to_dict(self) -> dict:
         return {

@@ -288,7 +288,12 @@ def test_pre_commit_hook_passes_a_good_job_and_blocks_a_bad_one(jobs, tmp_path):
     git("add", "long.job.toml", "media/dur_10.2s.mp4")
     bad = git("commit", "-m", "a clip too long for its orientation")
     assert bad.returncode != 0
-    assert "video.duration" in bad.stdout + bad.stderr and "Failed" in bad.stdout + bad.stderr
+    said = bad.stdout + bad.stderr
+    assert "video.duration" in said and "Failed" in said
+    print(f"pre-commit output for one bad job: {len(said.splitlines())} lines")
+    # Brief enough to read at once, and the fix in the job file's own words.
+    assert len(said.splitlines()) <= 25, said
+    assert 'orientation = "video" in the job file' in said and "--orientation" not in said
     assert git("log", "--oneline").stdout.count("\n") == 1  # only the good commit landed
 
 

@@ -39,7 +39,7 @@ def orientation(ctx: Context):
         longer = max(limits, key=limits.get)
         return passed(
             f"{o} (not given: defaulted to the stricter {limits[o]:g} s limit; "
-            f"--orientation {longer} allows up to {limits[longer]:g} s)",
+            f"{ctx.request.setting('orientation', longer)} allows up to {limits[longer]:g} s)",
             measured=o, limit=allowed,
         )
     return passed(f"{o} (video up to {limits[o]:g} s)", measured=o, limit=allowed)
@@ -82,7 +82,8 @@ def element_list(ctx: Context):
         problems.append(f"element id {bad[0]!r} is not a plain id (letters, digits, '.', '_' and '-', starting "
                         "with a letter or digit)")
     if ctx.request.orientation != needs:
-        problems.append(f"an element requires --orientation {needs} (it is {ctx.request.orientation})")
+        problems.append(f"an element requires {ctx.request.setting('orientation', needs)} "
+                        f"(it is {ctx.request.orientation})")
     if problems:
         return failed("; ".join(problems), measured=measured, limit=limit)
     return passed(

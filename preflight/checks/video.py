@@ -86,7 +86,7 @@ def duration(ctx: Context):
         other = ""
         other_max = max(max_by_orientation.values())
         if orientation != "video" and longest <= other_max:
-            other = f", or use --orientation video (up to {other_max:g} s)"
+            other = f", or use {ctx.request.setting('orientation', 'video')} (up to {other_max:g} s)"
         return failed(
             f"{longest:.3f} s ({longest_name}) is over the {hi:g} s limit for orientation {orientation}{spread}; "
             f"prep trims it{other}",
@@ -136,7 +136,7 @@ def audio(ctx: Context):
         if keep:
             return warned(
                 "keep_sound is on but the video has no audio track: the output will be silent; "
-                "pass --no-keep-sound to say so",
+                f"say so with {ctx.request.setting('keep_sound', False)}",
                 measured=measured,
             )
         return passed("no audio track, keep_sound off", measured=measured)

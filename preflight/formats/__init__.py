@@ -23,19 +23,23 @@ _RUN_FORMATS = {
 FORMATS = tuple(_RUN_FORMATS)
 
 
-def render(report: Report, fmt: str, color: bool = False, name: str | None = None, help_url: str = "") -> str:
-    return _render([(name or _default_name(report), report)], fmt, color, help_url)
+def render(report: Report, fmt: str, color: bool = False, name: str | None = None, help_url: str = "",
+           detail: str = "normal") -> str:
+    return _render([(name or _default_name(report), report)], fmt, color, help_url, detail)
 
 
-def render_results(results, fmt: str, color: bool = False, help_url: str = "") -> str:
-    """``help_url``: the profile's page for the model (SARIF links its rules to it)."""
-    return _render([(r.unit.name, r.report) for r in results], fmt, color, help_url)
+def render_results(results, fmt: str, color: bool = False, help_url: str = "", detail: str = "normal") -> str:
+    """``help_url``: the profile's page for the model (SARIF links its rules to it). ``detail``:
+    how much the text format shows (``text_format.DETAILS``); the formats for programs show all."""
+    return _render([(r.unit.name, r.report) for r in results], fmt, color, help_url, detail)
 
 
-def _render(named: list[tuple[str, Report]], fmt: str, color: bool, help_url: str) -> str:
+def _render(named: list[tuple[str, Report]], fmt: str, color: bool, help_url: str, detail: str) -> str:
     # Names and messages made printable first: no format can then be broken by a file name.
-    return _RUN_FORMATS[fmt]([(printable(name), printable_report(report)) for name, report in named], color=color,
-                             help_url=help_url)
+    clean = [(printable(name), printable_report(report)) for name, report in named]
+    if fmt == "text":
+        return text_format.render_run(clean, color=color, detail=detail)
+    return _RUN_FORMATS[fmt](clean, color=color, help_url=help_url)
 
 
 def _default_name(report: Report) -> str:

@@ -1,8 +1,12 @@
-"""The report for people: one line a check, grouped by input, failures easy to spot."""
+"""The report for people, grouped by input, failures easy to spot. Three levels of detail:
+"quiet" is the verdict line alone; "normal" (the default) the failures and warnings, a line
+each, then the cost and the verdict; "verbose" every check, the cost's basis and the notes."""
 
 from __future__ import annotations
 
 from ..report import Report, Status
+
+DETAILS = ("quiet", "normal", "verbose")
 
 _STYLE = {
     Status.PASS: ("PASS", "32"),
@@ -10,22 +14,33 @@ _STYLE = {
     Status.FAIL: ("FAIL", "31;1"),
     Status.SKIP: ("SKIP", "2"),
 }
+_SHOWN = {"normal": (Status.FAIL, Status.WARN), "verbose": tuple(Status)}
 
 
 def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
-def render(report: Report, color: bool = False) -> str:
+def _verdict(report: Report, color: bool) -> str:
+    counts = report.counts()
+    verdict = _paint("OK", "32;1", color) if report.ok else _paint("FAILED", "31;1", color)
+    return (f"{verdict}: {counts['fail']} failed, {counts['warn']} warning{'' if counts['warn'] == 1 else 's'}, "
+            f"{counts['pass']} passed, {counts['skip']} skipped")
+
+
+def render(report: Report, color: bool = False, detail: str = "normal") -> str:
+    if detail == "quiet":
+        return _verdict(report, color)
     lines = []
     req = report.request
     lines.append(
         f"preflight {report.tool_version} · {report.profile} · orientation {req.orientation} · "
         f"{req.quality}" + (" · metadata only" if report.metadata_only else "")
     )
-    width = max((len(c.id) for c in report.checks), default=10)
+    shown = [c for c in report.checks if c.status in _SHOWN[detail]]
+    width = max((len(c.id) for c in shown), default=10)
     group = None
-    for c in report.checks:
+    for c in shown:
         key = (c.subject, c.file)
         if key != group:
             group = key
@@ -42,26 +57,30 @@ def render(report: Report, color: bool = False) -> str:
             f"Cost estimate: {bound}{cost.credits:.2f} credits ({alternatives}) "
             f"for {cost.billed_seconds} s at {cost.quality}"
         )
-        lines.append(f"  {cost.basis}: {cost.rounding}")
-    for note in report.notes:
-        lines.append(f"Note: {note}")
-    counts = report.counts()
-    verdict = _paint("OK", "32;1", color) if report.ok else _paint("FAILED", "31;1", color)
+        if detail == "verbose":
+            lines.append(f"  {cost.basis}: {cost.rounding}")
+    if detail == "verbose":
+        lines += [f"Note: {note}" for note in report.notes]
     lines.append("")
-    lines.append(
-        f"{verdict}: {counts['fail']} failed, {counts['warn']} warning{'' if counts['warn'] == 1 else 's'}, "
-        f"{counts['pass']} passed, {counts['skip']} skipped"
-    )
+    lines.append(_verdict(report, color))
     return "\n".join(lines)
 
 
-def render_run(named: list[tuple[str, Report]], color: bool = False, help_url: str = "") -> str:
+def render_run(named: list[tuple[str, Report]], color: bool = False, help_url: str = "", detail: str = "normal") -> str:
     if len(named) == 1 and not named[0][0].endswith(".job.toml"):
-        return render(named[0][1], color=color)
-    parts = [_paint(f"== {name}", "1", color) + "\n" + render(report, color=color) for name, report in named]
-    if len(named) == 1:
-        return parts[0]
+        return render(named[0][1], color=color, detail=detail)
     failed = [name for name, r in named if not r.ok]
     verdict = _paint("FAILED", "31;1", color) if failed else _paint("OK", "32;1", color)
-    parts.append(f"{verdict}: {len(named)} checked, {len(failed)} failed" + (": " + ", ".join(failed) if failed else ""))
+    total = f"{verdict}: {len(named)} checked, {len(failed)} failed" + (": " + ", ".join(failed) if failed else "")
+    if detail == "quiet" and len(named) > 1:
+        return total
+    parts = []
+    for name, report in named:
+        title = _paint(f"== {name}", "1", color)
+        if detail == "normal" and len(named) > 1 and not any(c.status in _SHOWN["normal"] for c in report.checks):
+            parts.append(f"{title}: {_verdict(report, color)}")  # nothing to read in a clean unit: one line
+        else:
+            parts.append(title + "\n" + render(report, color=color, detail=detail))
+    if len(named) > 1:
+        parts.append(total)
     return "\n\n".join(parts)
