@@ -133,3 +133,14 @@ def test_version_and_help():
     for option in ("--image", "--video", "--orientation", "--quality", "--prompt", "--keep-sound", "--element-id",
                    "--callback-url", "--format", "--strict", "--metadata-only"):
         assert option in help_text
+
+
+def test_text_shows_what_needs_attention_and_more_on_request(fx):
+    args = ["--image", fx / "image" / "people_pair.png", "--video", fx / "video" / "ok.mov", "--metadata-only"]
+    normal, verbose, quiet = run_cli(*args), run_cli(*args, "-v"), run_cli(*args, "--quiet")
+    assert normal.code == verbose.code == quiet.code
+    assert "PASS" not in normal.stdout and "Note:" not in normal.stdout and "Cost estimate" in normal.stdout
+    assert "  PASS  image.format" in verbose.stdout and "Note: orientation not given" in verbose.stdout
+    assert quiet.stdout.strip().count("\n") == 0 and quiet.stdout.startswith(("OK:", "FAILED:"))
+    verdict = normal.stdout.strip().splitlines()[-1]
+    assert verbose.stdout.strip().splitlines()[-1] == verdict == quiet.stdout.strip()
