@@ -56,6 +56,10 @@ def code_fingerprint() -> str:
     return _CODE[0]
 
 
+# Reports kept at most, in bytes: past it the oldest are removed when a run ends.
+MAX_BYTES = 100 * 1024 * 1024
+
+
 class Cache:
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root else default_dir()
@@ -111,7 +115,48 @@ class Cache:
         except OSError as exc:  # a cache is a saving, never a reason to fail a run
             self.problem = f"{self.root}: results not cached ({write_problem(exc)})"
 
+    def _report_files(self) -> list[Path]:
+        # Only what this class writes: a cache folder a user named may hold other files too.
+        return [p for p in (self.root / "reports").glob("??/*.json") if p.is_file() and not p.is_symlink()]
+
+    def prune(self, max_bytes: int = MAX_BYTES) -> int:
+        """Remove the oldest reports until the rest fit in ``max_bytes``; the bytes freed."""
+        files = []
+        for path in self._report_files():
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            files.append((st.st_mtime_ns, st.st_size, path))
+        total = sum(size for _, size, _ in files)
+        freed = 0
+        for _, size, path in sorted(files):
+            if total - freed <= max_bytes:
+                break
+            try:
+                path.unlink()
+                freed += size
+            except OSError:
+                pass
+        return freed
+
+    def clear(self) -> tuple[int, int]:
+        """Remove every stored report and remembered file hash: (files removed, bytes freed)."""
+        removed = freed = 0
+        for path in [*self._report_files(), self._index_path]:
+            try:
+                size = path.stat().st_size
+                path.unlink()
+            except OSError:
+                continue
+            removed += 1
+            freed += size
+        with self._lock:
+            self._index, self._dirty = {}, False
+        return removed, freed
+
     def save(self) -> None:
+        self.prune()
         with self._lock:
             if not self._dirty:
                 return

@@ -49,6 +49,10 @@ Exit codes: 0 no check failed, 1 a check failed (or warned with --strict),
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Report format.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("--facts", "facts_only", is_flag=True,
+              help="Judge nothing: print each file's measured facts as JSON (the size as shown, rotation, frame "
+                   "rate, every duration reading).")
+@click.option("--clear-cache", is_flag=True, help="Remove every cached result (in --cache-dir or the default) and exit.")
 @click.option("--verbose", "-v", "detail", flag_value="verbose",
               help="Text: every check, passes and skips too, the cost's basis and the notes.")
 @click.option("--quiet", "-q", "detail", flag_value="quiet", help="Text: the verdict line alone.")
@@ -69,7 +73,7 @@ Exit codes: 0 no check failed, 1 a check failed (or warned with --strict),
               help="Check a media file that a job file in its folder or above uses (one git tracks, inside a repository) as part of that job.")
 @click.version_option(__version__, prog_name="preflight")
 def preflight(files, image, video, orientation, quality, prompt, keep_sound, element_ids, callback_url,
-              fmt, strict, detail, metadata_only, profile_name, jobs, no_cache, cache_dir, config_path, html_report,
+              fmt, strict, facts_only, clear_cache, detail, metadata_only, profile_name, jobs, no_cache, cache_dir, config_path, html_report,
               with_jobs, unit_timeout):
     """Check a character image and a reference video before paying for a generation.
 
@@ -77,8 +81,12 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     With bare FILE arguments, each file is checked on its own (image or video by content);
     a JOB.job.toml argument checks the whole job it describes.
     """
+    if clear_cache:
+        return _clear_cache(cache_dir, config_path)
     if files and (image or video):
         raise click.UsageError("give either --image/--video or bare FILE arguments, not both")
+    if facts_only:
+        return _print_facts([*files, *(p for p in (image, video) if p is not None)])
     if not files and image is None and video is None:
         raise click.UsageError("nothing to check: give --image, --video or FILE arguments")
     from .config import ConfigError, load_config
@@ -118,6 +126,33 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     if html_report:
         _write_html(results, html_report)
     sys.exit(max(r.report.exit_code(strict) for r in results))
+
+
+def _print_facts(paths: list[str]) -> None:
+    """``--facts``: one JSON object, ``{"files": [...]}``; exit 1 when a file cannot be read."""
+    import json
+
+    from .probe import probe_file
+
+    if not paths:
+        raise click.UsageError("--facts needs a FILE (or --image/--video)")
+    facts = [probe_file(path) for path in paths]
+    click.echo(json.dumps({"files": [f.to_dict() for f in facts]}, indent=2, default=str))  # JSON escapes any control character
+    sys.exit(ExitCode.FAILED if any(f.problem for f in facts) else ExitCode.OK)
+
+
+def _clear_cache(cache_dir: str | None, config_path: str | None) -> None:
+    from .cache import Cache
+    from .config import ConfigError, load_config
+
+    try:
+        root = cache_dir or load_config(config_path).cache_dir
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    cache = Cache(root)
+    removed, freed = cache.clear()
+    click.echo(f"{cache.root}: {removed} cached file{'' if removed == 1 else 's'} removed, {freed / 1e6:.1f} MB freed")
+    sys.exit(ExitCode.OK)
 
 
 def _write_html(results, path: str) -> None:

@@ -144,3 +144,32 @@ def test_text_shows_what_needs_attention_and_more_on_request(fx):
     assert quiet.stdout.strip().count("\n") == 0 and quiet.stdout.startswith(("OK:", "FAILED:"))
     verdict = normal.stdout.strip().splitlines()[-1]
     assert verbose.stdout.strip().splitlines()[-1] == verdict == quiet.stdout.strip()
+
+
+def test_facts_dump_the_readings_the_checks_use(fx):
+    done = run_cli("--facts", fx / "video" / "rotated_phone.mp4", fx / "image" / "exif_rotated.jpg", fx / "image" / "empty.jpg")
+    assert done.code == 1  # one of the three cannot be read
+    video, image, empty = done.json()["files"]
+    assert (video["video"]["coded_width"], video["video"]["display_width"], video["video"]["rotation"]) == (1920, 1080, 90)
+    assert video["video"]["duration_judged"] == max(video["video"]["duration_readings"].values())
+    assert (image["image"]["width"], image["image"]["display_width"], image["image"]["exif_orientation"]) == (1280, 720, 6)
+    assert empty["problem"] and "image" not in empty
+    assert run_cli("--facts").code == 2
+
+
+def test_the_cache_is_capped_and_can_be_cleared(fx, tmp_path):
+    from preflight.cache import Cache
+
+    cache_dir = tmp_path / "cache"
+    assert run_cli(fx / "image" / "ok_portrait.jpg", "--metadata-only", "--cache-dir", cache_dir).code == 0
+    cache = Cache(cache_dir)
+    stored = list((cache_dir / "reports").glob("??/*.json"))
+    assert stored and (cache_dir / "file-hashes.json").is_file()
+    (cache_dir / "reports" / "mine.txt").write_text("not the cache's")  # a file it did not write stays
+    size = sum(p.stat().st_size for p in stored)
+    assert cache.prune(max_bytes=0) == size and not any(p.exists() for p in stored)
+    assert run_cli(fx / "image" / "ok_portrait.jpg", "--metadata-only", "--cache-dir", cache_dir).code == 0
+    cleared = run_cli("--clear-cache", "--cache-dir", cache_dir)
+    assert cleared.code == 0 and "2 cached files removed" in cleared.stdout
+    assert not list((cache_dir / "reports").glob("??/*.json")) and not (cache_dir / "file-hashes.json").exists()
+    assert (cache_dir / "reports" / "mine.txt").is_file()

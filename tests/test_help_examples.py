@@ -61,7 +61,8 @@ def world(fx, tmp_path):
 def _environment(world: Path, server) -> dict:
     return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "EVOLINK_API_KEY": SECRET,
             "EVOLINK_API_BASE": server.url, "EVOLINK_FILES_BASE": server.url,
-            "SUBMIT_JOURNAL": str(world / "journal.sqlite3"), "SUBMIT_CONFIG": str(world / "absent.toml")}
+            "SUBMIT_JOURNAL": str(world / "journal.sqlite3"), "SUBMIT_CONFIG": str(world / "absent.toml"),
+            "PREFLIGHT_CACHE_DIR": str(world / "cache")}  # --clear-cache must not empty the machine's own
 
 
 def _placeholders_filled(line: str, world: Path, server) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import stat
@@ -62,6 +63,27 @@ class FileFacts:
     @property
     def kind(self) -> str:
         return self.sniffed.kind if self.sniffed else "unknown"
+
+    def to_dict(self) -> dict:
+        """The facts as JSON-ready data (``preflight --facts``): what the checks read, with the
+        size as a viewer shows it and every duration reading, the way ffprobe dumps a file."""
+        out: dict = {"path": self.path, "size": self.size, "kind": self.kind,
+                     "format": self.sniffed.format if self.sniffed else None,
+                     "label": self.sniffed.label if self.sniffed else None,
+                     "brand": self.sniffed.brand if self.sniffed else None,
+                     "problem": self.problem, "pixel_check": self.pixel_check}
+        if self.image is not None:
+            shown = self.image.display_size
+            out["image"] = {**dataclasses.asdict(self.image), "display_width": shown[0] if shown else None,
+                            "display_height": shown[1] if shown else None, "transparency": self.transparency}
+        if self.video is not None:
+            v = self.video
+            width, height = v.display_size
+            readings = v.durations()
+            out["video"] = {**dataclasses.asdict(v), "sample_aspect_ratio": f"{v.sample_aspect_ratio.numerator}:{v.sample_aspect_ratio.denominator}",
+                            "display_width": width, "display_height": height, "duration_readings": readings,
+                            "duration_judged": max(readings.values()) if readings else None}
+        return out
 
 
 def _open_problem(exc: OSError) -> str:
