@@ -27,7 +27,8 @@ def _jpeg_uri(rgb) -> str:
 def _draw_pose(rgb, estimator) -> tuple[Any, bool]:
     """The picture with the pose model's skeleton drawn on it, and whether a person was found."""
     import cv2
-    import mediapipe as mp
+
+    from .analysis.mediapipe_import import load_solution
 
     lm = estimator.landmarks(rgb)
     if lm is None:
@@ -36,7 +37,7 @@ def _draw_pose(rgb, estimator) -> tuple[Any, bool]:
     height, width = out.shape[:2]
     thickness = max(2, width // 240)
     points = [(int(x * width), int(y * height)) for x, y in lm[:, :2]]
-    for a, b in mp.solutions.pose.POSE_CONNECTIONS:
+    for a, b in load_solution("pose").POSE_CONNECTIONS:
         if lm[a, 3] > 0.5 and lm[b, 3] > 0.5:
             cv2.line(out, points[a], points[b], (0, 255, 120), thickness, cv2.LINE_AA)
     for (x, y), seen in zip(points, lm[:, 3]):

@@ -133,6 +133,12 @@ class PersonDetector:
     def __init__(self, min_score: float = 0.5, min_tile_score: float = 0.7, max_tile_body: float = 0.9):
         with native_stderr_captured():
             from google.protobuf import text_format
+
+            from .mediapipe_import import load_solution
+
+            # The pose solution's module registers the option types of the pose detection subgraph
+            # with protobuf; without them the graph's options are dropped on their way through Python.
+            load_solution("pose")
             from mediapipe.framework import calculator_pb2
             from mediapipe.python.solution_base import SolutionBase
 
@@ -306,9 +312,9 @@ class FaceCounter:
 
     def __init__(self):
         with native_stderr_captured():
-            import mediapipe as mp
+            from .mediapipe_import import load_solution
 
-            self._blazeface = mp.solutions.face_detection.FaceDetection(
+            self._blazeface = load_solution("face_detection").FaceDetection(
                 model_selection=0, min_detection_confidence=self.MIN_SCORE)
 
     def close(self) -> None:
@@ -373,9 +379,9 @@ class PoseEstimator:
 
     def __init__(self, video: bool):
         with native_stderr_captured():
-            import mediapipe as mp
+            from .mediapipe_import import load_solution
 
-            self._pose = mp.solutions.pose.Pose(
+            self._pose = load_solution("pose").Pose(
                 static_image_mode=not video, model_complexity=1, smooth_landmarks=video,
                 enable_segmentation=False, min_detection_confidence=0.5, min_tracking_confidence=0.5,
             )
