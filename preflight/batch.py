@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -212,8 +212,10 @@ def _alone(unit: Unit, profile: Profile, metadata_only: bool, visual: bool,
 
 def run(units: list[Unit], *, profile: Profile, config: Config = Config(), metadata_only: bool = False,
         jobs: int | None = None, cache: Cache | None = None, visual: bool = False,
-        progress: Callable | None = None, timeout: float | None = None) -> list[Result]:
-    """Reports for every unit, in the order given."""
+        progress: Callable | None = None, timeout: float | None = None,
+        on_unit_done: Callable[[int, int], None] | None = None) -> list[Result]:
+    """Reports for every unit, in the order given. ``on_unit_done(done, total)`` hears each unit
+    finish (cached ones count at once)."""
     results: list[Result | None] = [None] * len(units)
     keys: list[str | None] = [None] * len(units)
     todo = []
@@ -225,21 +227,33 @@ def run(units: list[Unit], *, profile: Profile, config: Config = Config(), metad
                 results[i] = Result(unit, config.apply(Report.from_dict(hit["report"])), True, hit.get("visual"))
                 continue
         todo.append(i)
+    finished = len(units) - len(todo)
+    tell = on_unit_done or (lambda done, total: None)
+    tell(finished, len(units))
     workers = min(jobs or os.cpu_count() or 1, len(todo))
+    done: dict[int, tuple[dict, dict | None]] = {}
     if workers > 1:
         # spawn, not fork: the parent may hold threads (progress, HTTP) and native libraries.
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            futures = {i: pool.submit(_execute, units[i], profile, metadata_only, visual, None, timeout) for i in todo}
-            done, lost = {}, []
-            for i, future in futures.items():
+            futures = {pool.submit(_execute, units[i], profile, metadata_only, visual, None, timeout): i for i in todo}
+            lost = []
+            for future in as_completed(futures):
+                i = futures[future]
                 try:
                     done[i] = future.result()
+                    finished += 1
+                    tell(finished, len(units))
                 except BrokenProcessPool:
                     lost.append(i)  # a worker died (native code crashed): this unit or a neighbour
         for i in lost:
             done[i] = _alone(units[i], profile, metadata_only, visual, timeout)
+            finished += 1
+            tell(finished, len(units))
     else:
-        done = {i: _execute(units[i], profile, metadata_only, visual, progress, timeout) for i in todo}
+        for i in todo:
+            done[i] = _execute(units[i], profile, metadata_only, visual, progress, timeout)
+            finished += 1
+            tell(finished, len(units))
     for i, (report_dict, visual_dict) in done.items():
         timed_out = any(c["id"] in ("run.timeout", "run.crashed") for c in report_dict["checks"])
         if cache is not None and keys[i] and not timed_out:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -11,6 +10,7 @@ import click
 
 from . import __version__
 from .formats import FORMATS
+from .progress import analysis_progress, terminal_progress, worth_a_bar
 from .command import profile_choice, run_command
 from .report import ExitCode
 from .profile import DEFAULT_PROFILE, ProfileError
@@ -115,10 +115,12 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     units = _units(files, image, video, given, defaults, config, profile, with_jobs)
     use_cache = config.cache and not no_cache
     cache = Cache(cache_dir or config.cache_dir) if use_cache else None
-    with _progress_bar(enabled=fmt == "text" and not metadata_only) as progress:
+    with terminal_progress(fmt == "text") as progress:  # bars on a terminal only
         results = batch.run(units, profile=profile, config=config, metadata_only=metadata_only,
-                            jobs=jobs or config.jobs, cache=cache, visual=bool(html_report), progress=progress,
-                            timeout=unit_timeout or None)
+                            jobs=jobs or config.jobs, cache=cache, visual=bool(html_report),
+                            progress=analysis_progress(progress), timeout=unit_timeout or None,
+                            on_unit_done=lambda done, total: progress("units", "checked", done, total)
+                            if worth_a_bar("jobs", total) else None)
     color = fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     click.echo(render_results(results, fmt, color=color, help_url=profile.help_url, detail=detail or "normal"))
     if cache is not None and cache.problem:
@@ -184,40 +186,6 @@ def _units(files, image, video, given: Request, defaults: Request, config, profi
         named.extend(j for j in (using or [f]) if j not in named)
     return [batch.job_unit(f, defaults, given, allow_outside=config.allow_media_outside_job, profile=profile)
             if is_job_file(f) else batch.Unit(name=f, request=request, files=(f,)) for f in named]
-
-
-# Videos shorter than this are analysed too quickly for a progress bar to help.
-_PROGRESS_MIN_SECONDS = 5.0
-
-
-@contextlib.contextmanager
-def _progress_bar(enabled: bool):
-    """A progress callback drawing on the terminal, or None when stderr is not a terminal."""
-    if not enabled or not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    # Native model code writes to fd 2 while it runs and that output is held back; the bar
-    # draws on its own duplicate of the terminal so it stays visible.
-    terminal = os.fdopen(os.dup(2), "w", buffering=1)
-    bar = Progress(TextColumn("analysing {task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                   TimeRemainingColumn(), console=Console(file=terminal), transient=True)
-    tasks: dict[str, int] = {}
-
-    def update(path: str, done: float, total: float) -> None:
-        if total < _PROGRESS_MIN_SECONDS:
-            return
-        if path not in tasks:
-            tasks[path] = bar.add_task(os.path.basename(path), total=total)
-        bar.update(tasks[path], completed=done)
-
-    try:
-        with bar:
-            yield update
-    finally:
-        terminal.close()
 
 
 def main() -> None:

@@ -18,6 +18,8 @@ from preflight import Report, check
 from preflight.atomic import atomic_output, write_problem
 from preflight.ffmpeg_binary import ffmpeg_exe, local_file
 from preflight.probe.pictures import open_picture
+from preflight.progress import Update as Progress
+from preflight.progress import analysis_progress
 
 from .errors import PrepError
 from .plan import MediaPlan, Plan
@@ -47,7 +49,23 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def _spawn(argv: list[str]) -> subprocess.Popen:
+def _follow(child: subprocess.Popen, item: MediaPlan, progress: Progress) -> str:
+    """Read ffmpeg's ``-progress`` lines as it encodes, reporting the seconds written; its stderr
+    (a few lines at ``-loglevel error``) is read beside them so neither pipe fills."""
+    errors: list[str] = []
+    reader = threading.Thread(target=lambda: errors.append(child.stderr.read()), daemon=True)
+    reader.start()
+    label = f"encoding {Path(item.output).name}"
+    for line in child.stdout:
+        key, _, value = line.strip().partition("=")
+        if key == "out_time_us" and value.isdigit():
+            progress(f"encode:{item.output}", label, min(int(value) / 1e6, item.output_seconds), item.output_seconds)
+    child.wait()
+    reader.join()
+    return "".join(errors)
+
+
+def _spawn(argv: list[str], read_stdout: bool = False) -> subprocess.Popen:
     """Start a child whose stderr is kept. While it is forked, Python runs at-fork callbacks
     (logging's lock, for one), and a KeyboardInterrupt raised by a signal handler inside one is
     printed as "Exception ignored" and dropped, so the run would go on. Ctrl-C and SIGTERM are
@@ -59,7 +77,8 @@ def _spawn(argv: list[str]) -> subprocess.Popen:
             if callable(signal.getsignal(signum)):  # a Python handler would raise; the defaults need no care
                 previous[signum] = signal.signal(signum, lambda number, frame: held.append(number))
     try:
-        child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        child = subprocess.Popen(argv, stdout=subprocess.PIPE if read_stdout else subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, text=True,
                                  errors="replace", preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     finally:
         for signum, handler in previous.items():
@@ -71,12 +90,17 @@ def _spawn(argv: list[str]) -> subprocess.Popen:
     return child
 
 
-def _run_ffmpeg(item: MediaPlan, tmp: Path) -> None:
+def _run_ffmpeg(item: MediaPlan, tmp: Path, progress: Progress | None = None) -> None:
     placeholder = local_file(item.output)
     args = [local_file(tmp) if a == placeholder else a for a in item.ffmpeg_args]
-    with _spawn([ffmpeg_exe(), *args]) as child:
+    if progress is not None and item.output_seconds:
+        args = ["-progress", "pipe:1", "-nostats", *args]  # key=value lines on stdout as it encodes
+    with _spawn([ffmpeg_exe(), *args], progress is not None) as child:
         try:
-            _, stderr = child.communicate()
+            if progress is not None and item.output_seconds:
+                stderr = _follow(child, item, progress)
+            else:
+                _, stderr = child.communicate()
         except BaseException:  # interrupted: the child goes too, before its temporary folder is removed
             child.kill()
             raise
@@ -167,8 +191,10 @@ def _image(item: MediaPlan, tmp: Path) -> None:
     tmp.write_bytes(data)
 
 
-def apply(plan: Plan) -> PrepResult:
-    """Write every planned output, then check them with preflight. Inputs are never touched."""
+def apply(plan: Plan, progress: Progress | None = None) -> PrepResult:
+    """Write every planned output, then check them with preflight. Inputs are never touched.
+    ``progress(key, label, done, total)``, when given, hears how encoding and the re-check go
+    (``preflight.progress.terminal_progress`` draws it)."""
     todo = [i for i in plan.items if i.output and i.changes]
     for item in todo:
         out = Path(item.output)
@@ -180,7 +206,7 @@ def apply(plan: Plan) -> PrepResult:
         try:
             with atomic_output(Path(item.output)) as tmp:
                 if item.role == "video":
-                    _run_ffmpeg(item, tmp)
+                    _run_ffmpeg(item, tmp, progress)
                 else:
                     _image(item, tmp)
         except OSError as exc:  # a folder that cannot be written, a full disk, a file size limit
@@ -195,6 +221,8 @@ def apply(plan: Plan) -> PrepResult:
         paths[item.role] = path
         result.outputs.append({"role": item.role, "path": path, "changed": path != item.source})
     if paths:
+        checking = analysis_progress(progress, "re-checking") if progress is not None else None
         result.report = check(image=paths.get("image"), video=paths.get("video"), orientation=plan.orientation,
-                              keep_sound=plan.keep_sound, profile=plan.profile, metadata_only=plan.metadata_only)
+                              keep_sound=plan.keep_sound, profile=plan.profile, metadata_only=plan.metadata_only,
+                              progress=checking)
     return result

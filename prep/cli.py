@@ -12,6 +12,7 @@ import click
 from preflight import ExitCode, __version__
 from preflight.command import load_job_option, load_profile_option, profile_choice, run_command
 from preflight.formats import render
+from preflight.progress import analysis_progress, terminal_progress
 
 from . import PlanError, PrepError, apply, plan
 
@@ -64,11 +65,17 @@ def prep(image, video, orientation, out_dir, start, end, extend, keep_sound, for
         keep_sound = job.request.keep_sound if keep_sound is None else keep_sound
     if image is None and video is None:
         raise click.UsageError("nothing to prepare: give --image, --video or both")
-    try:
-        p = plan(image=image, video=video, orientation=orientation, keep_sound=keep_sound, out_dir=out_dir,
-                 start=start, end=end, extend=extend, force=force, metadata_only=metadata_only, profile=profile)
-    except PlanError as exc:
-        raise click.UsageError(str(exc)) from None
+    with terminal_progress(fmt == "text") as progress:  # a bar on a terminal only
+        try:
+            p = plan(image=image, video=video, orientation=orientation, keep_sound=keep_sound, out_dir=out_dir,
+                     start=start, end=end, extend=extend, force=force, metadata_only=metadata_only, profile=profile,
+                     progress=analysis_progress(progress))
+        except PlanError as exc:
+            raise click.UsageError(str(exc)) from None
+    _carry_out(p, fmt, dry_run)
+
+
+def _carry_out(p, fmt: str, dry_run: bool) -> None:
     refused = any(i.refused for i in p.items)
     if dry_run:
         if fmt == "json":
@@ -81,7 +88,8 @@ def prep(image, video, orientation, out_dir, start, end, extend, keep_sound, for
     if fmt == "text":
         click.echo(_text_plan(p))
     try:
-        result = apply(p)
+        with terminal_progress(fmt == "text") as progress:
+            result = apply(p, progress)
     except PrepError as exc:
         if fmt == "json":
             click.echo(json.dumps({"ok": False, "plan": p.to_dict()["items"], "outputs": [], "preflight": None,

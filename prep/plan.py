@@ -54,6 +54,7 @@ class MediaPlan:
     steps: list[Step] = field(default_factory=list)
     refused: str | None = None  # why prep cannot fix this input
     ffmpeg_args: list[str] | None = None  # video: the exact arguments after the ffmpeg executable
+    output_seconds: float | None = None  # video: the output's length (what encoding progress counts to)
     image_ops: dict[str, Any] = field(default_factory=dict)  # image: what to do, in order
 
     @property
@@ -250,6 +251,7 @@ def plan_video(report: Report, path: str, profile: Profile, orientation: str, ke
     if sized is None:
         return item
     choice = _VideoChoice(window, looped, frames, float(frames / fps), *sized)
+    item.output_seconds = choice.out_len
     _encode(item, report, facts, choice, profile, keep_sound, out_dir, extend, fps)
     return item
 

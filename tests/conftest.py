@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,32 @@ def run_cli(*args: str, env: dict | None = None) -> CliResult:
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def on_a_terminal(argv: list[str], cwd: Path) -> tuple[int, str, str]:
+    """Run with stderr on a pseudo-terminal, as a person at a shell would: (exit code, what the
+    terminal showed, stdout)."""
+    import os
+    import pty
+    import select
+
+    controller, terminal = pty.openpty()
+    child = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal)
+    os.close(terminal)
+    shown = bytearray()
+    deadline = time.time() + 300
+    while time.time() < deadline:
+        ready, _, _ = select.select([controller], [], [], 0.2)
+        if ready:
+            try:
+                data = os.read(controller, 65536)
+            except OSError:  # the child closed its end
+                break
+            if not data:
+                break
+            shown += data
+        elif child.poll() is not None:
+            break
+    stdout = child.communicate(timeout=60)[0].decode()
+    os.close(controller)
+    return child.returncode, shown.decode(errors="replace"), stdout

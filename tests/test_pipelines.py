@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, on_a_terminal, run_cli
 from preflight import batch
 from preflight.cache import Cache
 from preflight.config import ConfigError, load_config
@@ -258,6 +258,15 @@ def test_html_report_renders_in_headless_chromium(jobs, tmp_path):
     subprocess.run([browser, *flags, "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],
                    capture_output=True, timeout=120)
     assert shot.stat().st_size > 50_000  # a rendered page with pictures, not a blank one
+
+
+def test_a_batch_shows_jobs_done_of_total_on_a_terminal_only(jobs):
+    argv = [sys.executable, "-m", "preflight", str(jobs["good"]), str(jobs["long"]), str(jobs["broken"]),
+            "--metadata-only", "--no-cache", "--jobs", "2"]
+    code, shown, stdout = on_a_terminal(argv, jobs["dir"])
+    assert code == 1 and "checked" in shown and "long.job.toml" in stdout
+    piped = subprocess.run(argv, cwd=jobs["dir"], capture_output=True, text=True, timeout=300)
+    assert piped.stdout == stdout and "checked" not in piped.stderr
 
 
 # ---------------------------------------------------------------------------- pre-commit

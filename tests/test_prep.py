@@ -16,7 +16,7 @@ from PIL import Image
 
 import preflight
 import prep
-from conftest import ROOT, sha256
+from conftest import ROOT, on_a_terminal, sha256
 
 # Generated fixtures prep must be able to fix, and those it must refuse (with words of the reason).
 FIXABLE_IMAGES = ["ok_portrait.jpg", "ok_landscape.png", "side_299.png", "side_300.png", "header_65536.png",
@@ -282,3 +282,22 @@ def test_without_content_analysis_prep_keeps_the_first_seconds_as_it_says(fx):
     trim = next(s for s in p.items[0].steps if s.action == "trim")
     assert trim.detail == {"start": 0.0, "end": 10.0}
     assert trim.reason.startswith("keep 0-10 s") and "the first seconds" in trim.reason
+
+
+def test_prep_shows_progress_on_a_terminal_and_nowhere_else(fx, tmp_path):
+    """Analysis, encoding and the re-check each draw a bar on a terminal; piped, nothing."""
+    from preflight.ffmpeg_binary import ffmpeg_exe
+
+    clip = tmp_path / "long_take.mp4"  # 14 s of a person: long enough for every bar
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-loop", "1", "-t", "14", "-r", "25", "-i",
+                    str(fx / "image" / "person_upper.png"), "-c:v", "libx264", "-preset", "ultrafast",
+                    "-pix_fmt", "yuv420p", str(clip)], check=True)
+    argv = [sys.executable, "-m", "prep", "--video", str(clip), "--orientation", "image", "--no-keep-sound",
+            "-o", "out"]
+    code, shown, stdout = on_a_terminal(argv, tmp_path)
+    assert code == 0, shown[-2000:]
+    for bar in ("analysing long_take.mp4", "encoding long_take.prep.mp4", "re-checking long_take.prep.mp4"):
+        assert bar in shown, (bar, shown[-2000:])
+    assert "encoding" not in stdout  # the bars go to the terminal, not into what a program reads
+    piped = subprocess.run([*argv[:-1], "again"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert piped.returncode == 0 and "encoding" not in piped.stdout + piped.stderr
