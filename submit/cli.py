@@ -22,6 +22,7 @@ import click
 from preflight import Request, __version__
 from preflight.command import load_job_option, load_profile_option, profile_choice, run_command
 from preflight.formats import render
+from preflight.progress import analysis_progress, terminal_progress, worth_a_bar
 
 from . import flow
 from .body import generation_body
@@ -358,7 +359,9 @@ def _gate(profile, o: _Options):
             raise click.BadParameter(f"{value}: no such file", param_hint=f"--{role}")
     if o.run_prep:
         image, video = _run_prep(image, video, o.request, o.out, o.metadata_only, fmt)
-    report = flow.gate(image, video, o.request, profile, metadata_only=o.metadata_only)
+    with terminal_progress(fmt == "text") as progress:  # a bar on a terminal only
+        report = flow.gate(image, video, o.request, profile, metadata_only=o.metadata_only,
+                           progress=analysis_progress(progress))
     failures = [c for c in report.checks if c.status.value == "fail"]
     if fmt == "text":
         if failures:
@@ -425,7 +428,9 @@ def _send(obj, stack, profile, o: _Options, client, report, given, inputs, hosts
         if not click.confirm("Submit this paid generation?", default=False, err=True):
             _fail(fmt, GateRefused("not confirmed"), REFUSED, cost=estimate)
     try:
-        hosted = flow.host_inputs(inputs, hosts)
+        with terminal_progress(fmt == "text") as progress:
+            hosted = flow.host_inputs(inputs, hosts, lambda key, label, sent, total: progress(
+                key, label, sent, total) if worth_a_bar("bytes", total) else None)
         body = generation_body(profile, resolved, hosted["image"].url, hosted["video"].url)
         created = flow.create(client, journal, body, estimate, fingerprint=same, fresh_for=fresh_for,
                               again=again)

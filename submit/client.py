@@ -14,6 +14,7 @@ this machine's loopback, for local test servers).
 from __future__ import annotations
 
 import filecmp
+import io
 import ipaddress
 import json
 import mimetypes
@@ -201,6 +202,19 @@ def _number(value) -> float | None:
 
 def new_idempotency_key() -> str:
     return f"mp-{uuid.uuid4()}"
+
+
+class _CountedReader(io.BytesIO):
+    """A file's bytes as httpx streams a multipart upload, telling ``progress`` how far it got."""
+
+    def __init__(self, data: bytes, progress: Callable[[int, int], None]):
+        super().__init__(data)
+        self._progress, self._total = progress, len(data)
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self._progress(self.tell(), self._total)
+        return chunk
 
 
 class Client:
@@ -562,16 +576,19 @@ class Client:
             return total
 
     # ------------------------------------------------------------------ files and credits
-    def upload_file(self, path: str | Path, *, upload_path: str | None = None) -> UploadedFile:
+    def upload_file(self, path: str | Path, *, upload_path: str | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> UploadedFile:
         """POST /api/v1/files/upload/stream (API ref section 7). The files API is documented for
-        images only; a refusal of another type comes back as an ``ApiError`` naming it."""
+        images only; a refusal of another type comes back as an ``ApiError`` naming it.
+        ``progress(sent, total)`` hears the bytes go, when given."""
         path = Path(path)
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         data = {"upload_path": upload_path} if upload_path else {}
 
         def make() -> dict:
             # The bytes are read afresh for each send: a retry must not send a spent stream.
-            return {"data": data, "files": {"file": (path.name, path.read_bytes(), mime)},
+            content = path.read_bytes() if progress is None else _CountedReader(path.read_bytes(), progress)
+            return {"data": data, "files": {"file": (path.name, content, mime)},
                     "headers": {"Authorization": f"Bearer {self._key}"}}
 
         # Uploads are idempotent in effect: a repeat only stores another copy of the same bytes.

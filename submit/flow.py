@@ -67,14 +67,19 @@ def fingerprint(api_base: str, model: str, inputs: dict[str, str], request: dict
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def host_inputs(inputs: dict[str, str], hosts: dict[str, Host]) -> dict[str, HostedFile]:
-    """A URL for each input: the user's own URL as it is, local files through their host."""
+def host_inputs(inputs: dict[str, str], hosts: dict[str, Host],
+                progress: Callable[[str, str, float, float], None] | None = None) -> dict[str, HostedFile]:
+    """A URL for each input: the user's own URL as it is, local files through their host.
+    ``progress(key, label, sent, total)`` hears each upload go (``preflight.progress``)."""
     hosted = {}
     for role, value in inputs.items():
         if is_url(value):
             hosted[role] = HostedFile(value, value, "user-url")
-        else:
-            hosted[role] = hosts[role].host(Path(value))
+            continue
+        path = Path(value)
+        told = None if progress is None else (
+            lambda sent, total, path=path: progress(f"upload:{path}", f"uploading {path.name}", sent, total))
+        hosted[role] = hosts[role].host(path, told)
     return hosted
 
 

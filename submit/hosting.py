@@ -12,7 +12,7 @@ import mimetypes
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import httpx
 
@@ -36,8 +36,9 @@ class Host(Protocol):
     def describe(self, path: Path) -> str:
         """Where ``path`` would go, for --dry-run; must not touch the network."""
 
-    def host(self, path: Path) -> HostedFile:
-        """Upload ``path`` and return a URL the service can fetch."""
+    def host(self, path: Path, progress: Callable[[int, int], None] | None = None) -> HostedFile:
+        """Upload ``path`` and return a URL the service can fetch; ``progress(sent, total)``
+        in bytes as it goes, when given."""
 
 
 class EvoLinkFilesHost:
@@ -52,10 +53,10 @@ class EvoLinkFilesHost:
     def describe(self, path: Path) -> str:
         return f"{self.files_base}/api/v1/files/upload/stream (EvoLink files API, kept 72 h)"
 
-    def host(self, path: Path) -> HostedFile:
+    def host(self, path: Path, progress: Callable[[int, int], None] | None = None) -> HostedFile:
         if self.client is None:
             raise HostingError("no client to upload with")
-        uploaded = self.client.upload_file(path)
+        uploaded = self.client.upload_file(path, progress=progress)
         return HostedFile(str(path), uploaded.file_url, self.name, uploaded.expires_at)
 
 
@@ -93,12 +94,18 @@ class S3Host:
         where = f" at {self.endpoint_url}" if self.endpoint_url else ""
         return f"s3://{self.bucket}/{self.prefix}<random>/{path.name}{where} (presigned GET, {self.lifetime} s)"
 
-    def host(self, path: Path) -> HostedFile:
+    def host(self, path: Path, progress: Callable[[int, int], None] | None = None) -> HostedFile:
         s3 = self._s3()
         key = self._key(path)
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        total, sent = path.stat().st_size, [0]
+
+        def count(chunk: int) -> None:  # boto3 calls this from its transfer threads with each chunk's size
+            sent[0] += chunk
+            if progress is not None:
+                progress(sent[0], total)
         try:
-            s3.upload_file(str(path), self.bucket, key, ExtraArgs={"ContentType": content_type})
+            s3.upload_file(str(path), self.bucket, key, ExtraArgs={"ContentType": content_type}, Callback=count)
             url = s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
                                             ExpiresIn=self.lifetime)
         except Exception as exc:  # botocore's errors share no base class worth importing here

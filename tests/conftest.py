@@ -66,7 +66,7 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def on_a_terminal(argv: list[str], cwd: Path) -> tuple[int, str, str]:
+def on_a_terminal(argv: list[str], cwd: Path, env: dict | None = None) -> tuple[int, str, str]:
     """Run with stderr on a pseudo-terminal, as a person at a shell would: (exit code, what the
     terminal showed, stdout)."""
     import os
@@ -74,7 +74,7 @@ def on_a_terminal(argv: list[str], cwd: Path) -> tuple[int, str, str]:
     import select
 
     controller, terminal = pty.openpty()
-    child = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal)
+    child = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=terminal)
     os.close(terminal)
     shown = bytearray()
     deadline = time.time() + 300

@@ -462,3 +462,39 @@ def test_cli_prep_then_submit(fake, fx, env, tmp_path):
     assert task.status == "pending" and task.result_path is not None  # the fake's intake accepted both
     assert sorted(p.name for p in (tmp_path / "out" / "prepped").iterdir()) == ["dur_10.2s.prep.mp4",
                                                                                  "side_299.prep.png"]
+
+
+def test_uploads_report_their_progress_over_real_http(client, fake, fx, s3, tmp_path):
+    """Both hosts tell how many bytes have gone, ending at the file's size; the bytes arrive whole."""
+    from submit.hosting import EvoLinkFilesHost
+
+    video = fx / "video/person_steady.mp4"
+    heard: dict[str, list[tuple[str, float, float]]] = {}
+
+    def progress(key, label, sent, total):
+        heard.setdefault(key, []).append((label, sent, total))
+
+    hosts = {"video": EvoLinkFilesHost(client),
+             "image": S3Host(BUCKET, endpoint_url=s3["endpoint"], region="us-east-1")}
+    hosted = flow.host_inputs({"video": str(video), "image": str(fx / "image/person_upper.png")}, hosts, progress)
+    for path in (video, fx / "image/person_upper.png"):
+        calls = heard[f"upload:{path}"]
+        size = path.stat().st_size
+        assert calls[0][0] == f"uploading {path.name}" and calls[-1][1:] == (size, size)
+        assert [sent for _, sent, _ in calls] == sorted(sent for _, sent, _ in calls)
+    assert httpx.get(hosted["video"].url).content == video.read_bytes()
+
+
+def test_the_gate_shows_its_analysis_on_a_terminal(fx, env, tmp_path):
+    from conftest import on_a_terminal
+    from preflight.ffmpeg_binary import ffmpeg_exe
+
+    clip = tmp_path / "take.mp4"
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-loop", "1", "-t", "8", "-r", "25", "-i",
+                    str(fx / "image/person_upper.png"), "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt",
+                    "yuv420p", str(clip)], check=True)
+    argv = [sys.executable, "-m", "submit.cli", "--image", str(fx / "image/person_upper.png"), "--video", str(clip),
+            "--orientation", "image", "--no-keep-sound", "--dry-run"]
+    code, shown, stdout = on_a_terminal(argv, tmp_path, env={**os.environ, **env})
+    assert code == 0, shown[-2000:]
+    assert "analysing take.mp4" in shown and "analysing" not in stdout
