@@ -74,7 +74,7 @@ def _configured(items, request, request_fields, metadata_only, profile, progress
     if not isinstance(config, Config):
         config = load_config(config)
     chosen = profile if isinstance(profile, Profile) else config.load_profile(profile)
-    defaults = Request(orientation=config.orientation, quality=config.quality)
+    defaults = Request(orientation=config.orientation, quality=config.quality, written_in="config")
     report = _run(items, _request(request, request_fields).filled_from(defaults), metadata_only or config.metadata_only,
                   chosen, progress)
     return config.apply(report)

@@ -105,7 +105,8 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
         orientation=profile_choice(profile, "request.orientations", orientation, "--orientation"),
         quality=profile_choice(profile, "request.qualities", quality, "--quality"),
         prompt=prompt, keep_sound=keep_sound, element_ids=tuple(element_ids), callback_url=callback_url)
-    defaults = Request(orientation=profile_choice(profile, "request.orientations", config.orientation, "orientation"),
+    defaults = Request(written_in="config",
+                       orientation=profile_choice(profile, "request.orientations", config.orientation, "orientation"),
                        quality=profile_choice(profile, "request.qualities", config.quality, "quality"))
 
     from . import batch

@@ -18,22 +18,25 @@ class Request:
     keep_sound: bool | None = None
     element_ids: tuple[str, ...] = ()
     callback_url: str | None = None
-    # Where the user wrote it: "command" (options, or the library's arguments) or "job" (a job
-    # file). Fix hints speak its language: `--orientation video`, or `orientation = "video"`.
+    # Where the user wrote it: "command" (options, or the library's arguments), "job" (a job
+    # file) or "config" (a configuration file). Fix hints speak its language: `--orientation
+    # video`, `orientation = "video"` in the job file, or in the configuration.
     written_in: str = "command"
+    # Fields that came from another layer when layers were merged: ((field, where), ...).
+    origins: tuple[tuple[str, str], ...] = ()
 
     def filled_from(self, *lower: "Request") -> "Request":
         """This request with each field it leaves unset taken from the first of ``lower`` that sets
-        it (command line over job file over configuration)."""
-        values = {}
+        it (command line over job file over configuration); each field remembers where it came from."""
+        values, origins = {}, {}
         for name in ("orientation", "quality", "prompt", "keep_sound", "element_ids", "callback_url"):
-            value = getattr(self, name)
-            for layer in lower:
-                if value is not None and value != ():
-                    break
+            for layer in (self, *lower):
                 value = getattr(layer, name)
+                if value is not None and value != ():
+                    origins[name] = dict(layer.origins).get(name, layer.written_in)
+                    break
             values[name] = value
-        return Request(**values, written_in=self.written_in)
+        return Request(**values, written_in=self.written_in, origins=tuple(sorted(origins.items())))
 
     def resolve(self, profile: Profile) -> "ResolvedRequest":
         defaulted = []
@@ -58,6 +61,7 @@ class Request:
             callback_url=self.callback_url,
             defaulted=tuple(defaulted),
             written_in=self.written_in,
+            origins=self.origins,
         )
 
 
@@ -71,12 +75,15 @@ class ResolvedRequest:
     callback_url: str | None
     defaulted: tuple[str, ...] = field(default=())
     written_in: str = "command"  # as in Request; not part of the JSON report
+    origins: tuple[tuple[str, str], ...] = ()
 
     def setting(self, name: str, value) -> str:
-        """How the user sets request field ``name`` to ``value`` where this request was written."""
-        if self.written_in == "job":
+        """How the user sets request field ``name`` to ``value``: where that field was written,
+        else where the request was."""
+        where = dict(self.origins).get(name, self.written_in)
+        if where in ("job", "config"):
             shown = str(value).lower() if isinstance(value, bool) else f'"{value}"'
-            return f"{name} = {shown} in the job file"
+            return f"{name} = {shown} in the {'job file' if where == 'job' else 'configuration'}"
         option = name.replace("_", "-")
         if isinstance(value, bool):
             return f"--{option}" if value else f"--no-{option}"

@@ -191,3 +191,17 @@ def test_the_cache_is_capped_and_can_be_cleared(fx, tmp_path):
     assert cleared.code == 0 and "2 cached files removed" in cleared.stdout
     assert not list((cache_dir / "reports").glob("??/*.json")) and not (cache_dir / "file-hashes.json").exists()
     assert (cache_dir / "reports" / "mine.txt").is_file()
+
+
+def test_fix_hints_name_the_place_the_setting_came_from(fx, tmp_path):
+    """An option given on the command line is fixed there; one from the configuration, in it."""
+    config = tmp_path / "preflight.toml"
+    config.write_text('orientation = "image"\n')
+    clip = fx / "video" / "dur_10.2s.mp4"
+    from_config = run_cli("--video", clip, "--config", config, "--metadata-only", "--format", "json").json()
+    duration = next(c for c in from_config["checks"] if c["id"] == "video.duration")["message"]
+    assert 'orientation = "video" in the configuration' in duration and "--orientation" not in duration
+    from_option = run_cli("--video", clip, "--config", config, "--orientation", "image", "--metadata-only",
+                          "--format", "json").json()
+    duration = next(c for c in from_option["checks"] if c["id"] == "video.duration")["message"]
+    assert "use --orientation video" in duration
