@@ -170,7 +170,7 @@ def _execute_unbounded(unit: Unit, profile: Profile, metadata_only: bool, visual
     if visual:
         from .visual import visual_data
 
-        data = visual_data(report)
+        data = visual_data(report, profile)
     return report.to_dict(), data
 
 

@@ -226,19 +226,27 @@ class _Elements(HTMLParser):
     def __init__(self):
         super().__init__()
         self.found: list[tuple[str, dict]] = []
+        self.texts: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         self.found.append((tag, dict(attrs)))
 
+    def handle_data(self, data):
+        self.texts.append(data)
+
     def count(self, tag: str, cls: str) -> int:
         return sum(1 for t, a in self.found if t == tag and cls in (a.get("class") or "").split())
 
+    def text(self) -> str:
+        return " ".join(self.texts)
 
-def test_html_report_renders_in_headless_chromium(jobs, tmp_path):
+
+def test_html_report_renders_in_headless_chromium(jobs, tmp_path, fx):
     browser = shutil.which("chromium")
     if browser is None:
         pytest.skip("no chromium on PATH (make test installs Debian's package where apt-get can be used)")
-    cut = write_job(jobs["dir"], "cut.job.toml", image="media/person_upper.png", video="media/person_cut_2.0s.mp4",
+    shutil.copy(fx / "video/person_cut_4.0s.mp4", jobs["dir"] / "media")
+    cut = write_job(jobs["dir"], "cut.job.toml", image="media/person_upper.png", video="media/person_cut_4.0s.mp4",
                     orientation="image", keep_sound=False)
     page = tmp_path / "report.html"
     result = run_cli(jobs["good"], cut, "--report", page, "--jobs", "1")
@@ -254,6 +262,15 @@ def test_html_report_renders_in_headless_chromium(jobs, tmp_path):
     assert parsed.count("line", "cut") == 1  # the cut at 2.0 s, in the second job only
     assert parsed.count("img", "pose-found") >= 3  # both images and frames with the skeleton drawn
     assert parsed.count("tr", "fail") >= 1 and parsed.count("span", "failed") == 1
+    # The way out: what the model will use and what prep keeps (the 4 s before the cut), a frame
+    # just after the cut, a legend, the request and the cost as money, the command that fixes it.
+    assert parsed.count("rect", "usable") == 2 and parsed.count("rect", "keep") == 2  # a video in each job
+    assert parsed.count("img", "at-cut") == 1 and parsed.count("div", "legend") == 2
+    text = parsed.text()
+    assert "after the cut at 4.00 s" in text and "prep keeps 0-4 s" in text
+    assert "Request: orientation image, 720p, no sound" in text and re.search(r"USD \d+\.\d\d ", text)
+    assert f"prep --job {cut} -o prepped" in text
+    assert "at 4 s" in text and "at 0-4 s" in text and "[" not in text  # spans as times, never Python lists
     shot = tmp_path / "report.png"
     subprocess.run([browser, *flags, "--window-size=1200,1600", f"--screenshot={shot}", page.as_uri()],
                    capture_output=True, timeout=120)

@@ -1,10 +1,13 @@
-"""One self-contained HTML page per run: for each job or file its verdicts, and for each input
-the pictures with the detected pose drawn and (videos) a timeline of cuts, people count, body
-visibility and camera motion. Inline CSS and SVG only: no script, no external file."""
+"""One self-contained HTML page per run: for each job or file its verdicts, the request and the
+cost, the prep command that fixes what can be fixed, and for each input the pictures with the
+detected pose and a box per person drawn, and (videos) a timeline of what the model will use,
+what prep would keep, cuts, people, body visibility and camera motion, with a legend and a time
+scale. Inline CSS and SVG only: no script, no external file."""
 
 from __future__ import annotations
 
 import html
+import shlex
 from pathlib import Path
 
 from .. import __version__
@@ -26,7 +29,13 @@ tr.pass td.status{color:#2a7d2a} tr.skip td{color:#888}
 img.frame{border:1px solid #ccc;max-width:240px} details{margin:4px 0 12px} summary{cursor:pointer;color:#555}
 svg.timeline{background:#fafafa;border:1px solid #ddd}
 svg text{font-size:11px;fill:#444}
+.legend{font-size:12px;color:#444;margin:2px 0 10px} .legend span{margin-right:14px;white-space:nowrap}
+.legend i{display:inline-block;width:12px;height:10px;margin-right:4px;vertical-align:middle}
+.request,.cost{color:#333} pre.fix{background:#f4f4f4;padding:8px;border-radius:4px;white-space:pre-wrap}
 """
+# Lane colours, shared by the timeline and its legend.
+_LEGEND = (("#bbb", "used by the model"), ("#2a7d2a", "prep keeps"), ("#c00", "cut"), ("#e80", "fade or dissolve"),
+           ("#36c", "people counted"), ("#9c9", "body visible"), ("#a3a", "camera motion"))
 
 
 def _esc(value) -> str:
@@ -41,11 +50,21 @@ def _checks_table(report) -> str:
     return out + f"<details><summary>{len(rest)} passed or skipped</summary>{_rows(rest)}</details>"
 
 
+def when(times) -> str:
+    """Times as people write them: "2 s", "0-2 s", "1.5-3 s and 7 s"; never a Python list."""
+    def one(t) -> str:
+        if isinstance(t, (list, tuple)):
+            return f"{t[0]:g}-{t[1]:g} s" if len(t) == 2 else ", ".join(f"{v:g} s" for v in t)
+        return f"{t:g} s"
+    items = [one(t) for t in times]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _rows(checks) -> str:
     rows = []
     for c in checks:
         where = f" <small>{_esc(Path(c.file).name)}</small>" if c.file else ""
-        times = f" <small>at {_esc(c.times)}</small>" if c.times else ""
+        times = f" <small>at {_esc(when(c.times))}</small>" if c.times else ""
         rows.append(f'<tr class="check {c.status.value}" data-check="{_esc(c.id)}"><td class="status">'
                     f'{c.status.value.upper()}</td><td>{_esc(c.id)}{where}</td><td>{_esc(c.message)}{times}</td></tr>')
     return '<table class="checks">' + "".join(rows) + "</table>"
@@ -57,24 +76,39 @@ def _timeline(item: dict) -> str:
     def x(t: float) -> float:
         return round(min(max(t, 0), duration) / duration * _W, 1)
 
-    lanes = ["cuts", "people", "body", "camera", "problems"]
+    lanes = ["use", "cuts", "people", "body", "camera", "problems"]
     height = _LANE * len(lanes) + 20
     parts = [f'<svg class="timeline" width="{_W + 90}" height="{height}" viewBox="-90 0 {_W + 90} {height}" '
              f'role="img" aria-label="timeline of {_esc(Path(item["path"]).name)}">']
     for i, lane in enumerate(lanes):
         parts.append(f'<text x="-85" y="{i * _LANE + 17}">{lane}</text>')
+    for s in _ticks(duration):  # the time scale: a faint line each step, across every lane
+        parts.append(f'<line class="tick" x1="{x(s)}" x2="{x(s)}" y1="0" y2="{height - 16}" stroke="#e4e4e4"/>'
+                     f'<text x="{x(s) - 4}" y="{height - 4}">{s:g} s</text>')
+    if item.get("usable"):
+        a, b = item["usable"]
+        parts.append(f'<rect class="usable" x="{x(a)}" y="3" width="{max(x(b) - x(a), 2)}" height="{_LANE / 2 - 3}" '
+                     f'fill="#bbb"><title>the model will most likely use {a:g}-{b:g} s'
+                     f'{" (" + _esc(item["usable_why"]) + " at " + format(b, "g") + " s)" if item.get("usable_why") else ""}'
+                     f'</title></rect>')
+    if item.get("keep"):
+        a, b = item["keep"]
+        parts.append(f'<rect class="keep" x="{x(a)}" y="{_LANE / 2 + 1}" width="{max(x(b) - x(a), 2)}" '
+                     f'height="{_LANE / 2 - 3}" fill="#2a7d2a"><title>prep keeps {a:g}-{b:g} s: '
+                     f'{_esc(item.get("keep_why"))}</title></rect>')
+    cut_lane = _LANE
     for t in item.get("cuts", []):
-        parts.append(f'<line class="cut" x1="{x(t)}" x2="{x(t)}" y1="2" y2="{_LANE - 2}" stroke="#c00" stroke-width="3">'
-                     f'<title>cut at {t:.2f} s</title></line>')
+        parts.append(f'<line class="cut" x1="{x(t)}" x2="{x(t)}" y1="{cut_lane + 2}" y2="{cut_lane + _LANE - 2}" '
+                     f'stroke="#c00" stroke-width="3"><title>cut at {t:.2f} s</title></line>')
     for t in item.get("fades", []):
-        parts.append(f'<rect class="fade" x="{x(t) - 3}" y="4" width="6" height="{_LANE - 8}" fill="#e80">'
+        parts.append(f'<rect class="fade" x="{x(t) - 3}" y="{cut_lane + 4}" width="6" height="{_LANE - 8}" fill="#e80">'
                      f'<title>fade at {t:.2f} s</title></rect>')
     for a, b in item.get("dissolves", []):
-        parts.append(f'<rect class="dissolve" x="{x(a)}" y="4" width="{max(x(b) - x(a), 2)}" height="{_LANE - 8}" '
-                     f'fill="#e80" opacity="0.6"><title>dissolve {a:.2f}-{b:.2f} s</title></rect>')
+        parts.append(f'<rect class="dissolve" x="{x(a)}" y="{cut_lane + 4}" width="{max(x(b) - x(a), 2)}" '
+                     f'height="{_LANE - 8}" fill="#e80" opacity="0.6"><title>dissolve {a:.2f}-{b:.2f} s</title></rect>')
     people = item.get("people", [])
     if people:
-        top = _LANE
+        top = 2 * _LANE
         pts = " ".join(f"{x(t)},{top + _LANE - 3 - min(n, 3) * (_LANE - 6) / 3:.1f}" for t, n in people)
         parts.append(f'<polyline class="people" points="{pts}" fill="none" stroke="#36c" stroke-width="2"/>')
         for t, n in people:
@@ -83,22 +117,27 @@ def _timeline(item: dict) -> str:
     body = item.get("body", [])
     step = (body[1][0] - body[0][0]) if len(body) > 1 else 0.2
     for t, seen in body:
-        parts.append(f'<rect class="body {"seen" if seen else "unseen"}" x="{x(t)}" y="{2 * _LANE + 4}" '
-                     f'width="{max(x(t + step) - x(t), 1)}" height="{_LANE - 8}" fill="{"#2a7d2a" if seen else "#ddd"}"/>')
+        parts.append(f'<rect class="body {"seen" if seen else "unseen"}" x="{x(t)}" y="{3 * _LANE + 4}" '
+                     f'width="{max(x(t + step) - x(t), 1)}" height="{_LANE - 8}" fill="{"#9c9" if seen else "#ddd"}"/>')
     camera = [(t, r) for t, r in item.get("camera", []) if r is not None]
     if camera:
         peak = max(max(r for _, r in camera), 0.2)
-        pts = " ".join(f"{x(t)},{3 * _LANE + _LANE - 3 - r / peak * (_LANE - 6):.1f}" for t, r in camera)
+        pts = " ".join(f"{x(t)},{4 * _LANE + _LANE - 3 - r / peak * (_LANE - 6):.1f}" for t, r in camera)
         parts.append(f'<polyline class="camera" points="{pts}" fill="none" stroke="#a3a" stroke-width="1.5"/>')
     for kind, colour in (("several_spans", "#36c"), ("camera_spans", "#a3a"), ("fast_spans", "#e80")):
         for a, b in item.get(kind, []):
-            parts.append(f'<rect class="span {kind}" x="{x(a)}" y="{4 * _LANE + 4}" width="{max(x(b) - x(a), 2)}" '
+            parts.append(f'<rect class="span {kind}" x="{x(a)}" y="{5 * _LANE + 4}" width="{max(x(b) - x(a), 2)}" '
                          f'height="{_LANE - 8}" fill="{colour}" opacity="0.7"><title>{kind.replace("_", " ")} '
                          f'{a:.2f}-{b:.2f} s</title></rect>')
-    for s in range(0, int(duration) + 1, max(1, int(duration // 10) or 1)):
-        parts.append(f'<text x="{x(s)}" y="{height - 4}">{s}s</text>')
     parts.append("</svg>")
-    return "".join(parts)
+    legend = "".join(f'<span><i style="background:{colour}"></i>{_esc(label)}</span>' for colour, label in _LEGEND)
+    return "".join(parts) + f'<div class="legend">{legend}</div>'
+
+
+def _ticks(duration: float) -> list[float]:
+    """About ten round steps across the clip: 0.5, 1, 2, 5, 10 ... seconds apart."""
+    step = next(s for s in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600) if duration / s <= 12)
+    return [round(i * step, 3) for i in range(int(duration / step + 1e-9) + 1)]
 
 
 def _input_section(item: dict) -> str:
@@ -108,18 +147,50 @@ def _input_section(item: dict) -> str:
         out.append(f"<p>{_esc(item['note'])}</p>")
     elif item["role"] == "image":
         out.append(f'<figure><img class="frame pose-{"found" if item.get("pose") else "none"}" src="{item["src"]}" '
-                   f'alt="{name} with the detected pose"><figcaption>{item.get("people")} people, body: '
-                   f'{_esc(item.get("body"))}</figcaption></figure>')
+                   f'alt="{name} with the detected pose" data-boxes="{item.get("boxes", 0)}"><figcaption>'
+                   f'{item.get("people")} people (a box for each found), body: {_esc(item.get("body"))}'
+                   f'</figcaption></figure>')
     else:
         out.append(_timeline(item))
         out.append('<div class="frames">')
         for frame in item.get("frames", []):
-            out.append(f'<figure><img class="frame pose-{"found" if frame["pose"] else "none"}" src="{frame["src"]}" '
-                       f'alt="frame at {frame["t"]} s"><figcaption>{frame["t"]:.2f} s'
+            kind = " at-cut" if frame.get("caption") else ""
+            out.append(f'<figure><img class="frame{kind} pose-{"found" if frame["pose"] else "none"}" '
+                       f'src="{frame["src"]}" alt="frame at {frame["t"]} s" data-boxes="{frame.get("people", 0)}">'
+                       f'<figcaption>{frame["t"]:.2f} s{" " + _esc(frame["caption"]) if frame.get("caption") else ""}'
                        f'{"" if frame["pose"] else " (no pose found)"}</figcaption></figure>')
         out.append("</div>")
     out.append("</div>")
     return "".join(out)
+
+
+def _request_line(report) -> str:
+    req = report.request
+    prompt = f', prompt "{_esc(req.prompt)}"' if req.prompt else ", no prompt"
+    sound = "keep sound" if req.keep_sound else "no sound"
+    return (f'<p class="request">Request: orientation {_esc(req.orientation)}, {_esc(req.quality)}, {sound}'
+            f'{prompt}</p>')
+
+
+def _cost_line(cost) -> str:
+    bound = "at most " if cost.upper_bound else ""
+    money = ", ".join(f"USD {usd:.2f} {rate}" for rate, usd in cost.usd_alternatives.items())
+    return (f'<p class="cost">Cost estimate: {bound}{cost.credits:.2f} credits ({_esc(money)}) for '
+            f'{cost.billed_seconds} s at {_esc(cost.quality)}</p>')
+
+
+def prep_command(unit, report) -> str:
+    """The prep command line for this job or these files, ready to paste into a shell."""
+    if getattr(unit, "job", None):
+        return f"prep --job {shlex.quote(unit.job)} -o prepped"
+    words = ["prep"]
+    for entry in report.inputs:
+        if entry.get("role") in ("image", "video"):
+            words += [f"--{entry['role']}", shlex.quote(entry["path"])]
+    words += ["--orientation", report.request.orientation]
+    if not report.request.keep_sound:
+        words.append("--no-keep-sound")
+    return " ".join([*words, "-o", "prepped"])
 
 
 def render_page(results) -> str:
@@ -131,9 +202,12 @@ def render_page(results) -> str:
         # Videos first: their timelines say the most at a glance.
         for item in sorted((r.visual or {}).get("inputs", []), key=lambda i: i["role"] != "video"):
             body.append(_input_section(item))
+        body.insert(1, _request_line(r.report))
         if r.report.cost:
-            body.append(f'<p class="cost">Cost estimate: {r.report.cost.credits:g} credits for '
-                        f'{r.report.cost.billed_seconds} s at {_esc(r.report.cost.quality)}</p>')
+            body.append(_cost_line(r.report.cost))
+        if not r.report.ok:
+            body.append(f'<p>prep fixes what can be fixed (trims, converts, scales), then checks its outputs:</p>'
+                        f'<pre class="fix">{_esc(prep_command(r.unit, r.report))}</pre>')
         body.append("</section>")
         sections.append("".join(body))
     failed = sum(1 for r in results if not r.report.ok)
