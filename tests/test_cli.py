@@ -75,9 +75,9 @@ def test_a_usage_error_asked_for_in_json_is_a_json_object_on_stdout(fx, tool, tm
 
 def test_default_orientation_is_stated_in_text_report(fx):
     result = run_cli("--video", fx / "video" / "ok.mov")
-    assert "orientation image" in result.stdout
-    assert "defaulted to the stricter 10 s limit" in result.stdout
+    assert "orientation image (default)" in result.stdout.splitlines()[0]
     assert "Cost estimate" in result.stdout
+    assert "defaulted to the stricter 10 s limit" in run_cli("--video", fx / "video" / "ok.mov", "-v").stdout
 
 
 def test_bare_files_are_told_apart_by_content(fx):

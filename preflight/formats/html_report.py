@@ -85,17 +85,7 @@ def _timeline(item: dict) -> str:
     for s in _ticks(duration):  # the time scale: a faint line each step, across every lane
         parts.append(f'<line class="tick" x1="{x(s)}" x2="{x(s)}" y1="0" y2="{height - 16}" stroke="#e4e4e4"/>'
                      f'<text x="{x(s) - 4}" y="{height - 4}">{s:g} s</text>')
-    if item.get("usable"):
-        a, b = item["usable"]
-        parts.append(f'<rect class="usable" x="{x(a)}" y="3" width="{max(x(b) - x(a), 2)}" height="{_LANE / 2 - 3}" '
-                     f'fill="#bbb"><title>the model will most likely use {a:g}-{b:g} s'
-                     f'{" (" + _esc(item["usable_why"]) + " at " + format(b, "g") + " s)" if item.get("usable_why") else ""}'
-                     f'</title></rect>')
-    if item.get("keep"):
-        a, b = item["keep"]
-        parts.append(f'<rect class="keep" x="{x(a)}" y="{_LANE / 2 + 1}" width="{max(x(b) - x(a), 2)}" '
-                     f'height="{_LANE / 2 - 3}" fill="#2a7d2a"><title>prep keeps {a:g}-{b:g} s: '
-                     f'{_esc(item.get("keep_why"))}</title></rect>')
+    parts += _window_lane(item, x)
     cut_lane = _LANE
     for t in item.get("cuts", []):
         parts.append(f'<line class="cut" x1="{x(t)}" x2="{x(t)}" y1="{cut_lane + 2}" y2="{cut_lane + _LANE - 2}" '
@@ -132,6 +122,23 @@ def _timeline(item: dict) -> str:
     parts.append("</svg>")
     legend = "".join(f'<span><i style="background:{colour}"></i>{_esc(label)}</span>' for colour, label in _LEGEND)
     return "".join(parts) + f'<div class="legend">{legend}</div>'
+
+
+def _window_lane(item: dict, x) -> list[str]:
+    """The top lane: what the model will most likely use (grey) over what prep keeps (green)."""
+    parts = []
+    if item.get("usable"):
+        a, b = item["usable"]
+        parts.append(f'<rect class="usable" x="{x(a)}" y="3" width="{max(x(b) - x(a), 2)}" height="{_LANE / 2 - 3}" '
+                     f'fill="#bbb"><title>the model will most likely use {a:g}-{b:g} s'
+                     f'{" (" + _esc(item["usable_why"]) + " at " + format(b, "g") + " s)" if item.get("usable_why") else ""}'
+                     f'</title></rect>')
+    if item.get("keep"):
+        a, b = item["keep"]
+        parts.append(f'<rect class="keep" x="{x(a)}" y="{_LANE / 2 + 1}" width="{max(x(b) - x(a), 2)}" '
+                     f'height="{_LANE / 2 - 3}" fill="#2a7d2a"><title>prep keeps {a:g}-{b:g} s: '
+                     f'{_esc(item.get("keep_why"))}</title></rect>')
+    return parts
 
 
 def _ticks(duration: float) -> list[float]:

@@ -33,9 +33,10 @@ def render(report: Report, color: bool = False, detail: str = "normal") -> str:
         return _verdict(report, color)
     lines = []
     req = report.request
+    given = {name: "" if name not in req.defaulted else " (default)" for name in ("orientation", "quality")}
     lines.append(
-        f"preflight {report.tool_version} · {report.profile} · orientation {req.orientation} · "
-        f"{req.quality}" + (" · metadata only" if report.metadata_only else "")
+        f"preflight {report.tool_version} · {report.profile} · orientation {req.orientation}{given['orientation']} · "
+        f"{req.quality}{given['quality']}" + (" · metadata only" if report.metadata_only else "")
     )
     shown = [c for c in report.checks if c.status in _SHOWN[detail]]
     width = max((len(c.id) for c in shown), default=10)
