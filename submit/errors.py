@@ -85,6 +85,8 @@ class ErrorInfo:
         """The service refused what it was sent as the caller's mistake (a 4xx other than a
         timeout or a rate limit): a wrong key, an unknown task id, a bad request, too few
         credits. Sending it again as it is cannot help; the service itself did not fail."""
+        if self.name in _NOT_THE_CALLERS:
+            return False
         status = self.http_status or 0
         return (400 <= status < 500 and status not in (408, 429)) or self.name in _CALLER_ERROR_NAMES
 
@@ -134,6 +136,8 @@ def parse_error(body: object, http_status: int | None) -> ErrorInfo:
     return ErrorInfo(name=name, message=message.strip(), http_status=http_status, raw_code=code, type=kind)
 
 
+# A 4xx that is nobody's mistake in what was sent: the result link's lifetime ran out.
+_NOT_THE_CALLERS = frozenset({"result_link_expired"})
 # The same errors said with another status (an error body with HTTP 200, say) by their names.
 _CALLER_ERROR_NAMES = frozenset(name for status, (name, _) in HTTP_CODES.items() if 400 <= status < 500 and status != 429)
 

@@ -155,7 +155,7 @@ def test_result_names_are_the_tools_own_and_never_replace_a_file(fake, env, fx, 
     assert mine.read_bytes() == b"the user's own file"
     assert sorted(p.name for p in tmp_path.rglob("*bashrc*")) == []
     row("result URL ending x.bashrc, Content-Disposition ../../.bashrc, a file of that name already there", 0,
-        f"saved as '<task id> (2).mp4' in --out; the existing file untouched")
+        "saved as '<task id> (2).mp4' in --out; the existing file untouched")
 
 
 @pytest.mark.parametrize("command", [["status"], ["wait"], ["download"]])
