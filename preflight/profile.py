@@ -90,7 +90,7 @@ SCHEMA: dict[str, str] = {
     "billing.credits_per_usd_alternatives": "list[number]", "billing.rounding": "str",
     "billing.min_billed_seconds": "number", "results.link_lifetime": "number", "results.max_file_size": "int",
     "results.extensions": "list[str]", "network.max_reply_bytes": "int", "network.task_id_max_chars": "int",
-    "content.subject_min_area": "number", "content.body_min_share": "table[number]",
+    "content.subject_min_area": "number", "content.bystander_size": "number", "content.body_min_share": "table[number]",
     "content.camera_motion": "table[number]", "content.fast_limb_speed": "number", "content.partial_decoding": "bool",
     "content.severity": "table[str]",
 }

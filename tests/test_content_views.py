@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
+from preflight import check
 
 
 def checks(run) -> dict[str, dict]:
@@ -128,3 +129,12 @@ def test_a_dissolve_out_of_an_ever_changing_pattern_is_found(tmp_path):
     assert cuts["status"] == "fail" and cuts["measured"]["cuts"] == []
     (a, b), = cuts["measured"]["dissolves"]
     assert 1.5 <= (a + b) / 2 <= 3.0
+
+
+def test_a_much_smaller_second_person_is_a_bystander_not_a_performer(fx):
+    """The model takes the motion from the person who fills the most of the frame (MC spec): a
+    person under half the main one's size warns; two people of one size still fail."""
+    bystander = check(image=fx / "image/people_bystander.png").get("image.person")
+    assert bystander.status.value == "warn" and bystander.measured == 2 and "bystanders" in bystander.message
+    pair = check(image=fx / "image/people_pair.png").get("image.person")
+    assert pair.status.value == "fail" and pair.measured == 2

@@ -15,7 +15,7 @@ from .camera import CameraMotion, CameraSummary
 from .cuts import CutDetector, CutResult
 from .frames import DecodeStats, read_index_or_none, run_decode
 from .models import FaceCounter, PedestrianDetector, PersonDetector, PoseEstimator, load_in_background
-from .people import PeopleCounter, count_people
+from .people import PeopleCounter, count_people, people_sizes
 from .pose_track import PoseTracker
 from .spans import consecutive_runs, rounded
 
@@ -46,6 +46,9 @@ class ImageContent:
     # Quarter turns counter-clockwise that would make the person upright (0: already upright;
     # 2: upside down; 1 or 3: sideways), from the body's lean in the picture as shown.
     turn_quarters: int = 0
+    # Each person's size as a share of the largest one's (1.0 first), from the detector that
+    # gave the count: a much smaller person is a bystander, not a second performer.
+    sizes: list[float] = field(default_factory=list)
 
 
 @dataclass
@@ -96,8 +99,9 @@ def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings(),
     same picture larger, when it was shrunk to ``rgb``)."""
     detector, faces = PersonDetector(), FaceCounter()
     try:
-        people = count_people(detector, PedestrianDetector(max_side=IMAGE_MAX_SIDE), rgb, levels=2,
-                              faces=faces, detail=detail)
+        sizes = people_sizes(detector, PedestrianDetector(max_side=IMAGE_MAX_SIDE), rgb, levels=2,
+                             faces=faces, detail=detail)
+        people = len(sizes)
     finally:
         detector.close()
         faces.close()
@@ -112,7 +116,7 @@ def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings(),
     finally:
         estimator.close()
     if lm is None:
-        return ImageContent(people, "none", None, None, 0.0)
+        return ImageContent(people, "none", None, None, 0.0, sizes=sizes)
     height, width = turned.shape[:2]
     lean = torso_lean(lm, width, height, settings)
     if lean is not None:
@@ -124,7 +128,8 @@ def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings(),
     upright_in = quarter_turns(lean) or 0
     return ImageContent(max(people, 1), body_class(lm, settings), posture(angle, settings), angle,
                         subject_area(lm, settings), turned=90 * turns, person_box=box,
-                        turn_quarters=upright_in if posture(angle, settings) != "upright" else 0)
+                        turn_quarters=upright_in if posture(angle, settings) != "upright" else 0,
+                        sizes=sizes or [1.0])
 
 
 def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_speed: float,

@@ -7,6 +7,18 @@ import numpy as np
 from .models import FaceCounter, PedestrianDetector, PersonDetector
 
 
+def people_sizes(detector: PersonDetector, pedestrians: PedestrianDetector, rgb: np.ndarray, levels: int,
+                 faces: FaceCounter | None = None, detail: np.ndarray | None = None) -> list[float]:
+    """One size per person found, as a share of the largest one (1.0 first), from the detector
+    that found the most (the count ``count_people`` gives): the body circle's diameter, the
+    pedestrian box's height, or the face's. Sizes from one detector only, so they compare."""
+    found = [[2 * p.r for p in detector.detect(rgb, levels=levels)], [h for _, _, _, h in pedestrians.detect(rgb)]]
+    if faces is not None:
+        found.append([h for _, _, _, h in faces.detect(rgb, detail)])
+    sizes = sorted(max(found, key=len), reverse=True)
+    return [s / sizes[0] for s in sizes] if sizes and sizes[0] > 0 else [1.0] * len(sizes)
+
+
 def count_people(detector: PersonDetector, pedestrians: PedestrianDetector, rgb: np.ndarray, levels: int,
                  faces: FaceCounter | None = None, detail: np.ndarray | None = None) -> int:
     """People in one picture: the largest of the BlazePose detector's count (with tiles), OpenCV's

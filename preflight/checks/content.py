@@ -47,6 +47,13 @@ def image_person(content, profile: Profile) -> Finding:
         return passed("one person", measured=n, limit=1)
     if n == 0:
         return _judge(profile, "image.person", "no person found", measured=0, limit=1)
+    bystander = profile.value("content.bystander_size")
+    performers = sum(size >= bystander for size in content.sizes) if len(content.sizes) == n else n
+    if performers == 1:
+        others = "the other one is" if n == 2 else f"the other {n - 1} are"
+        return warned(f"{n} people found, but only one is large: {others} under {bystander:.0%} of the main "
+                      "person's size, bystanders rather than a second performer; the model follows the largest "
+                      "person, so crop them out to be safe", measured=n, limit=1)
     return _judge(profile, "image.person",
                   f"{n} people found: the model animates one character; crop to one person", measured=n, limit=1)
 
