@@ -138,3 +138,7 @@ def test_a_much_smaller_second_person_is_a_bystander_not_a_performer(fx):
     assert bystander.status.value == "warn" and bystander.measured == 2 and "bystanders" in bystander.message
     pair = check(image=fx / "image/people_pair.png").get("image.person")
     assert pair.status.value == "fail" and pair.measured == 2
+    in_video = check(video=fx / "video/people_bystander.mp4", keep_sound=False).get("video.people")
+    assert in_video.status.value == "warn" and in_video.measured["most_at_once"] == 2, in_video.message
+    pair_video = check(video=fx / "video/people_pair.mp4", keep_sound=False).get("video.people")
+    assert pair_video.status.value == "fail"

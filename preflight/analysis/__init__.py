@@ -75,6 +75,8 @@ class VideoContent:
     # frame pairs were compared (pairs but no summary: too little texture to track).
     camera_summary: "CameraSummary | None" = None
     camera_pairs: int = 0
+    # Per people sample: each person's size as a share of the largest one's (``people_sizes``).
+    people_sizes: list[tuple[float, list[float]]] = field(default_factory=list)
     # Gaps in the timestamps (frames a phone dropped), from the packets: spans and how many
     # frames they would have held; None when the stream gives no usable timestamps.
     frame_drops: list[list[float]] | None = None
@@ -197,6 +199,7 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
         camera_series=list(camera.samples),
         camera_summary=camera.summary(),
         camera_pairs=len(camera.components),
+        people_sizes=list(people.sizes),
         frame_drops=drops[0] if drops else None,
         dropped_frames=drops[1] if drops else 0,
         turn_quarters=whole_turn,

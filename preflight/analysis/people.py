@@ -45,9 +45,12 @@ class PeopleCounter:
         self.max_side = max_side
         self.levels = levels
         self.samples: list[tuple[float, int]] = []
+        self.sizes: list[tuple[float, list[float]]] = []  # per sample: each person's size, as in people_sizes
 
     def process(self, t: float, image: np.ndarray, shared: dict) -> None:
-        self.samples.append((t, count_people(self.detector, self.pedestrians, image, self.levels)))
+        sizes = people_sizes(self.detector, self.pedestrians, image, self.levels)
+        self.samples.append((t, len(sizes)))
+        self.sizes.append((t, sizes))
 
     def finish(self, duration: float) -> None:
         pass
@@ -55,19 +58,7 @@ class PeopleCounter:
     def most_at_once(self, min_share: float = 0.15, min_run: int = 3) -> int:
         """The largest count that holds in at least ``min_share`` of the samples or in
         ``min_run`` samples in a row: one odd frame is not a person, a recurring one is."""
-        counts = [c for _, c in self.samples]
-        if not counts:
-            return 0
-        best = 0
-        for c in range(1, max(counts) + 1):
-            hits = [x >= c for x in counts]
-            run = longest = 0
-            for h in hits:
-                run = run + 1 if h else 0
-                longest = max(longest, run)
-            if sum(hits) >= min_share * len(counts) or longest >= min(min_run, len(counts)):
-                best = c
-        return best
+        return most_at_once([c for _, c in self.samples], min_share, min_run)
 
     def spans_over(self, limit: int) -> list[list[float]]:
         """[start, end] spans where more than ``limit`` people were counted."""
@@ -79,3 +70,20 @@ class PeopleCounter:
                 else:
                     spans.append([t, t])
         return [[round(a, 2), round(b + self.interval, 2)] for a, b in spans]
+
+
+def most_at_once(counts: list[int], min_share: float = 0.15, min_run: int = 3) -> int:
+    """The largest count that holds in at least ``min_share`` of ``counts`` or in ``min_run``
+    of them in a row: one odd frame is not a person, a recurring one is."""
+    if not counts:
+        return 0
+    best = 0
+    for c in range(1, max(counts) + 1):
+        hits = [x >= c for x in counts]
+        run = longest = 0
+        for h in hits:
+            run = run + 1 if h else 0
+            longest = max(longest, run)
+        if sum(hits) >= min_share * len(counts) or longest >= min(min_run, len(counts)):
+            best = c
+    return best

@@ -160,6 +160,15 @@ def video_people(content, profile: Profile) -> Finding:
     if n == 0:
         return _judge(profile, "video.people", "no person found", measured=measured, limit=1)
     spans = ", ".join(f"{a:g}-{b:g} s" for a, b in content.several_spans)
+    from ..analysis.people import most_at_once  # here: the metadata-only path must not load the analysis
+
+    bystander = profile.value("content.bystander_size")
+    performers = most_at_once([sum(size >= bystander for size in sizes) for _, sizes in content.people_sizes])
+    if content.people_sizes and performers == 1:
+        return warned(f"up to {n} people at once ({spans}), but only one is large: the others are under "
+                      f"{bystander:.0%} of the main person's size, bystanders rather than a second performer; the "
+                      "model follows whoever fills most of the frame", measured=measured, limit=1,
+                      times=content.several_spans)
     return _judge(profile, "video.people",
                   f"up to {n} people at once ({spans}): the model follows whoever fills most of the frame",
                   measured=measured, limit=1, times=content.several_spans)
