@@ -118,7 +118,7 @@ def _in_srgb(im, icc: bytes):
     alpha = im.getchannel("A") if im.mode == "RGBA" else None
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        converted = ImageCms.profileToProfile(im.convert("RGB") if alpha else im, source,
+        converted = ImageCms.profileToProfile(im.convert("RGB") if alpha is not None else im, source,
                                               ImageCms.createProfile("sRGB"), outputMode="RGB")
     except (ImageCms.PyCMSError, OSError, ValueError):
         return im  # a profile littleCMS cannot use: the pixels as they are, as most viewers show them

@@ -3,8 +3,9 @@
 Exit codes: 0 done (task created, or completed and downloaded with --wait), 1 refused before
 sending (preflight, budget, the user) or the task failed, 2 usage error, or a request the
 service refused as the caller's mistake (wrong key, unknown task id, bad request, too few
-credits: HTTP 4xx other than 408 and 429), 3 internal error, 4 the service or the network failed, 5 the wait timed out (the task may still finish: resume
-with ``submit wait``), 130 interrupted.
+credits: HTTP 4xx other than 408 and 429), 3 internal error, 4 the service or the network
+failed, 5 the wait timed out (the task may still finish: resume with ``submit wait``),
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -135,33 +136,13 @@ def _task_id_argument(ctx, task_id: str) -> str:
         raise click.BadParameter(str(exc), param_hint="TASK_ID") from None
 
 
-@contextlib.contextmanager
-def _progress(enabled: bool, label: str):
-    """A bar on a terminal's stderr (never in JSON mode or when not a TTY); else a no-op."""
-    if not enabled or not sys.stderr.isatty():
-        yield lambda done, total, note="": None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn
-
-    bar = Progress(TextColumn(label + " {task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-                   console=Console(stderr=True), transient=True)
-    task = bar.add_task("", total=100)
-
-    def update(done: float, total: float | None, note: str = "") -> None:
-        bar.update(task, completed=100 * done / total if total else 0, description=note)
-
-    with bar:
-        yield update
-
-
 def _wait_and_download(client: Client, journal: Journal, task_id: str, out: str, interval: float,
                        fmt: str, profile) -> tuple[Task, list[str]]:
     """Until the client's deadline: the task done, then its results saved."""
-    with _progress(fmt == "text", "waiting") as bar:
+    with terminal_progress(fmt == "text") as bar:
         def on_update(task: Task) -> None:
             flow.record_task(journal, task)
-            bar(task.progress, 100, f"{task_id} {task.status}")
+            bar("wait", f"waiting: {task_id} {task.status}", task.progress, 100)
 
         task = client.wait(task_id, interval=interval, timeout=float("inf"), on_update=on_update)
     return task, _download(client, journal, task, out, fmt, profile)
@@ -172,8 +153,9 @@ def _download(client: Client, journal: Journal, task: Task, out: str, fmt: str, 
     warning = flow.link_expiry_warning(task, journal, profile.value("results.link_lifetime"))
     if warning and fmt == "text":
         _say(f"warning: {warning}", err=True)
-    with _progress(fmt == "text", "downloading") as bar:
-        files = flow.download(client, journal, task, out, profile, on_progress=lambda d, t: bar(d, t, task.id))
+    with terminal_progress(fmt == "text") as bar:
+        files = flow.download(client, journal, task, out, profile,
+                              on_progress=lambda done, total: bar("download", f"downloading {task.id}", done, total or 0))
     return [str(f.path) for f in files]
 
 

@@ -44,6 +44,7 @@ def _deferred_package(name: str) -> types.ModuleType | None:
     module = types.ModuleType(name)
     module.__spec__ = spec
     module.__file__ = spec.origin
+    module.__loader__ = spec.loader
     module.__path__ = list(spec.submodule_search_locations)
     module.__package__ = name
 
