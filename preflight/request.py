@@ -22,7 +22,7 @@ class Request:
     # file) or "config" (a configuration file). Fix hints speak its language: `--orientation
     # video`, `orientation = "video"` in the job file, or in the configuration.
     written_in: str = "command"
-    # Fields that came from another layer when layers were merged: ((field, where), ...).
+    # Where each field that is set came from, once layers are merged: ((field, where), ...).
     origins: tuple[tuple[str, str], ...] = ()
 
     def filled_from(self, *lower: "Request") -> "Request":
