@@ -163,6 +163,7 @@ def _image(item: MediaPlan, tmp: Path) -> None:
             if icc and im.mode in ("RGB", "RGBA", "CMYK"):
                 im = _in_srgb(im, icc)
             im = im.convert("RGBA" if keep_alpha else "RGB")
+            im.info.pop("icc_profile", None)  # the pixels are sRGB now; Pillow would write the old profile again
     if "turn" in ops:
         im = im.rotate(90 * ops["turn"], expand=True)  # Pillow turns counter-clockwise
     if "resize" in ops:

@@ -301,3 +301,21 @@ def test_prep_shows_progress_on_a_terminal_and_nowhere_else(fx, tmp_path):
     assert "encoding" not in stdout  # the bars go to the terminal, not into what a program reads
     piped = subprocess.run([*argv[:-1], "again"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert piped.returncode == 0 and "encoding" not in piped.stdout + piped.stderr
+
+
+def test_a_colour_profile_is_carried_into_srgb_and_a_broken_one_is_ignored(tmp_path):
+    """Pixels tagged with a profile are converted to sRGB (the output carries none); a profile
+    littleCMS cannot read leaves the pixels as they are instead of failing the conversion."""
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    colour = (200, 80, 40)
+    for name, icc in (("tagged.png", srgb), ("broken.png", b"not an ICC profile at all")):
+        Image.new("RGB", (280, 560), colour).save(tmp_path / name, icc_profile=icc)  # 280 px: prep scales it
+        result = run_cli_prep("--image", tmp_path / name, "--orientation", "image", "-o", tmp_path / "out",
+                              "--metadata-only", "--format", "json")
+        assert result.returncode == 0, result.stdout[-2000:]
+        (output,) = json.loads(result.stdout)["outputs"]
+        with Image.open(output["path"]) as im:
+            assert "icc_profile" not in im.info
+            assert all(abs(a - b) <= 2 for a, b in zip(im.convert("RGB").getpixel((140, 280)), colour))
