@@ -46,11 +46,6 @@ def _draw_pose(rgb, estimator) -> tuple[Any, bool]:
     return out, True
 
 
-def _box_of_circle(person, width: int, height: int) -> tuple[int, int, int, int]:
-    x0, y0 = max(0, int(person.cx - person.r)), max(0, int(person.cy - person.r))
-    return x0, y0, min(width, int(person.cx + person.r)) - x0, min(height, int(person.cy + person.r)) - y0
-
-
 class _PeopleBoxes:
     """The detectors preflight counts people with: the one that found the most (the count the
     report gives) draws a box around each person it found."""
@@ -65,11 +60,15 @@ class _PeopleBoxes:
         self.faces.close()
 
     def boxes(self, rgb) -> list[tuple[int, int, int, int]]:
+        """Integer boxes inside the picture (a body circle may reach past its edges)."""
+        from .analysis.people import people_found
+
         height, width = rgb.shape[:2]
-        found = [[_box_of_circle(p, width, height) for p in self.detector.detect(rgb, levels=2)],
-                 [tuple(int(v) for v in b) for b in self.pedestrians.detect(rgb)],
-                 [tuple(int(v) for v in b) for b in self.faces.detect(rgb)]]
-        return max(found, key=len)
+        inside = []
+        for x, y, w, h in people_found(self.detector, self.pedestrians, rgb, levels=2, faces=self.faces):
+            x0, y0 = max(0, int(x)), max(0, int(y))
+            inside.append((x0, y0, min(width, int(x + w)) - x0, min(height, int(y + h)) - y0))
+        return inside
 
 
 def _draw_boxes(rgb, boxes) -> Any:

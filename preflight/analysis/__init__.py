@@ -15,7 +15,7 @@ from .camera import CameraMotion, CameraSummary
 from .cuts import CutDetector, CutResult
 from .frames import DecodeStats, read_index_or_none, run_decode
 from .models import FaceCounter, PedestrianDetector, PersonDetector, PoseEstimator, load_in_background
-from .people import PeopleCounter, count_people, people_sizes
+from .people import PeopleCounter, people_found, relative_sizes
 from .pose_track import PoseTracker
 from .spans import consecutive_runs, rounded
 
@@ -75,7 +75,7 @@ class VideoContent:
     # frame pairs were compared (pairs but no summary: too little texture to track).
     camera_summary: "CameraSummary | None" = None
     camera_pairs: int = 0
-    # Per people sample: each person's size as a share of the largest one's (``people_sizes``).
+    # Per people sample: each person's size as a share of the largest one's (``relative_sizes``).
     people_sizes: list[tuple[float, list[float]]] = field(default_factory=list)
     # Gaps in the timestamps (frames a phone dropped), from the packets: spans and how many
     # frames they would have held; None when the stream gives no usable timestamps.
@@ -101,8 +101,8 @@ def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings(),
     same picture larger, when it was shrunk to ``rgb``)."""
     detector, faces = PersonDetector(), FaceCounter()
     try:
-        sizes = people_sizes(detector, PedestrianDetector(max_side=IMAGE_MAX_SIDE), rgb, levels=2,
-                             faces=faces, detail=detail)
+        sizes = relative_sizes(people_found(detector, PedestrianDetector(max_side=IMAGE_MAX_SIDE), rgb, levels=2,
+                                            faces=faces, detail=detail))
         people = len(sizes)
     finally:
         detector.close()

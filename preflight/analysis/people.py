@@ -7,30 +7,28 @@ import numpy as np
 from .models import FaceCounter, PedestrianDetector, PersonDetector
 
 
-def people_sizes(detector: PersonDetector, pedestrians: PedestrianDetector, rgb: np.ndarray, levels: int,
-                 faces: FaceCounter | None = None, detail: np.ndarray | None = None) -> list[float]:
-    """One size per person found, as a share of the largest one (1.0 first), from the detector
-    that found the most (the count ``count_people`` gives): the body circle's diameter, the
-    pedestrian box's height, or the face's. Sizes from one detector only, so they compare."""
-    found = [[2 * p.r for p in detector.detect(rgb, levels=levels)], [h for _, _, _, h in pedestrians.detect(rgb)]]
-    if faces is not None:
-        found.append([h for _, _, _, h in faces.detect(rgb, detail)])
-    sizes = sorted(max(found, key=len), reverse=True)
-    return [s / sizes[0] for s in sizes] if sizes and sizes[0] > 0 else [1.0] * len(sizes)
-
-
-def count_people(detector: PersonDetector, pedestrians: PedestrianDetector, rgb: np.ndarray, levels: int,
-                 faces: FaceCounter | None = None, detail: np.ndarray | None = None) -> int:
-    """People in one picture: the largest of the BlazePose detector's count (with tiles), OpenCV's
-    HOG count and, when ``faces`` is given, the faces two face detectors agree on (``detail``: the
-    picture larger, for the face crops). The largest, not a union of their finds: each sees
-    people the others miss (BlazePose close people, HOG small standing ones, faces seated ones),
-    and telling whether finds of two detectors are the same person failed on upper-body
+def people_found(detector: PersonDetector, pedestrians: PedestrianDetector, rgb: np.ndarray, levels: int,
+                 faces: FaceCounter | None = None, detail: np.ndarray | None = None
+                 ) -> list[tuple[float, float, float, float]]:
+    """The people in one picture, as boxes (x, y, w, h, pixels of ``rgb``) from the detector that
+    found the most: the BlazePose detector (with tiles; the box around its body circle), OpenCV's
+    HOG, or, when ``faces`` is given, the faces two face detectors agree on (``detail``: the
+    picture larger, for the face crops). The largest count, not a union of their finds: each
+    sees people the others miss (BlazePose close people, HOG small standing ones, faces seated
+    ones), and telling whether finds of two detectors are the same person failed on upper-body
     pictures, where one astronaut counted twice."""
-    counts = [len(detector.detect(rgb, levels=levels)), len(pedestrians.detect(rgb))]
+    found = [[(p.cx - p.r, p.cy - p.r, 2 * p.r, 2 * p.r) for p in detector.detect(rgb, levels=levels)],
+             list(pedestrians.detect(rgb))]
     if faces is not None:
-        counts.append(len(faces.detect(rgb, detail)))
-    return max(counts)
+        found.append(list(faces.detect(rgb, detail)))
+    return max(found, key=len)
+
+
+def relative_sizes(boxes: list[tuple[float, float, float, float]]) -> list[float]:
+    """Each person's size (the box's height) as a share of the largest one's, largest first.
+    Boxes from one detector only (``people_found``), so the sizes compare."""
+    sizes = sorted((h for _, _, _, h in boxes), reverse=True)
+    return [s / sizes[0] for s in sizes] if sizes and sizes[0] > 0 else [1.0] * len(sizes)
 
 
 class PeopleCounter:
@@ -45,10 +43,10 @@ class PeopleCounter:
         self.max_side = max_side
         self.levels = levels
         self.samples: list[tuple[float, int]] = []
-        self.sizes: list[tuple[float, list[float]]] = []  # per sample: each person's size, as in people_sizes
+        self.sizes: list[tuple[float, list[float]]] = []  # per sample: each person's size (relative_sizes)
 
     def process(self, t: float, image: np.ndarray, shared: dict) -> None:
-        sizes = people_sizes(self.detector, self.pedestrians, image, self.levels)
+        sizes = relative_sizes(people_found(self.detector, self.pedestrians, image, self.levels))
         self.samples.append((t, len(sizes)))
         self.sizes.append((t, sizes))
 
