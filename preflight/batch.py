@@ -55,8 +55,8 @@ def job_unit(path: str, defaults: Request, given: Request = Request(), *, allow_
         job = load_job(path, allow_outside=allow_outside, profile=profile)
     except JobError as exc:
         return Unit(name=path, request=defaults, job=path, error=str(exc))
-    request = dataclasses.replace(given.filled_from(dataclasses.replace(job.request, written_in="job"), defaults),
-                                  written_in="job")
+    # Fields nobody set are fixed in the job file too: the job is where this unit's request lives.
+    request = dataclasses.replace(given.filled_from(job.request, defaults), written_in="job")
     return Unit(name=path, request=request, image=job.image, video=job.video, job=path)
 
 

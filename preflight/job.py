@@ -107,5 +107,5 @@ def load_job(path: str | Path, *, allow_outside: bool = False, profile=None) -> 
 
     request = Request(orientation=data.get("orientation"), quality=data.get("quality"), prompt=data.get("prompt"),
                       keep_sound=data.get("keep_sound"), element_ids=tuple(data.get("element_ids", ())),
-                      callback_url=data.get("callback_url"))
+                      callback_url=data.get("callback_url"), written_in="job")
     return Job(str(path), media("image"), media("video"), request)
