@@ -30,7 +30,7 @@ def render(report: Report, fmt: str, color: bool = False, name: str | None = Non
 
 def render_results(results, fmt: str, color: bool = False, help_url: str = "", detail: str = "normal") -> str:
     """``help_url``: the profile's page for the model (SARIF links its rules to it). ``detail``:
-    how much the text format shows (``text_format.DETAILS``); the formats for programs show all."""
+    how much the text format shows ("quiet", "normal" or "verbose"); the formats for programs show all."""
     return _render([(r.unit.name, r.report) for r in results], fmt, color, help_url, detail)
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from ..report import Report, Status
 
-DETAILS = ("quiet", "normal", "verbose")
-
 _STYLE = {
     Status.PASS: ("PASS", "32"),
     Status.WARN: ("WARN", "33"),
