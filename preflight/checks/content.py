@@ -94,18 +94,22 @@ def image_upright(content, profile: Profile) -> Finding:
                   measured=measured)
 
 
-@content_check("image.subject_size")
-def image_subject_size(content, profile: Profile) -> Finding:
+def _subject_size(content, profile: Profile, check_id: str, frame: str, remedy: str) -> Finding:
+    """The share of the picture (or frame) the person covers, against the profile's minimum."""
     min_area = profile.value("content.subject_min_area")
     area = round(content.subject_area, 3)
+    if content.subject_area < min_area:
+        return _judge(profile, check_id, f"the person covers {area:.1%} of the {frame}, under {min_area:.0%}{remedy}",
+                      measured=area, limit=min_area)
+    return passed(f"the person covers {area:.0%} of the {frame}", measured=area, limit=min_area)
+
+
+@content_check("image.subject_size")
+def image_subject_size(content, profile: Profile) -> Finding:
     if content.body == "none":
         return Finding(Status.SKIP, "the person's pose could not be read: size not measured"
                        if _unread(content) else "no person: size not measured")
-    if content.subject_area < min_area:
-        return _judge(profile, "image.subject_size",
-                      f"the person covers {area:.1%} of the image, under {min_area:.0%}: crop closer",
-                      measured=area, limit=min_area)
-    return passed(f"the person covers {area:.0%} of the image", measured=area, limit=min_area)
+    return _subject_size(content, profile, "image.subject_size", "image", ": crop closer")
 
 
 # ------------------------------------------------------------------------------------ video
@@ -245,14 +249,9 @@ def video_fast_motion(content, profile: Profile) -> Finding:
 
 @content_check("video.subject_size")
 def video_subject_size(content, profile: Profile) -> Finding:
-    min_area = profile.value("content.subject_min_area")
-    area = round(content.subject_area, 3)
     if content.body == "none":
         return Finding(Status.SKIP, "no person: size not measured")
-    if content.subject_area < min_area:
-        return _judge(profile, "video.subject_size", f"the person covers {area:.1%} of the frame, under {min_area:.0%}",
-                      measured=area, limit=min_area)
-    return passed(f"the person covers {area:.0%} of the frame", measured=area, limit=min_area)
+    return _subject_size(content, profile, "video.subject_size", "frame", "")
 
 
 @content_check("video.usable_segment")

@@ -21,13 +21,17 @@ def _private_host(host: str) -> bool:
     return not ip.is_global
 
 
+def _unknown(given: dict, allowed, what: str) -> str | None:
+    extra = set(given) - allowed
+    return f"unknown {what}: {', '.join(sorted(extra))}" if extra else None
+
+
 def validate_generation(body: Any, profile) -> str | None:
     """What is wrong with a POST body, as the documentation describes the fields (section 2)."""
     if not isinstance(body, dict):
         return "the body must be a JSON object"
-    unknown = set(body) - _TOP_FIELDS
-    if unknown:
-        return f"unknown field(s): {', '.join(sorted(unknown))}"
+    if unknown := _unknown(body, _TOP_FIELDS, "field(s)"):
+        return unknown
     model = profile.value("request.model")
     if body.get("model") != model:
         return f"model must be {model}"
@@ -46,9 +50,8 @@ def validate_generation(body: Any, profile) -> str | None:
     params = body.get("model_params")
     if not isinstance(params, dict):
         return "model_params is required"
-    unknown = set(params) - _PARAM_FIELDS
-    if unknown:
-        return f"unknown model_params field(s): {', '.join(sorted(unknown))}"
+    if unknown := _unknown(params, _PARAM_FIELDS, "model_params field(s)"):
+        return unknown
     orientations = profile.value("request.orientations")
     if params.get("character_orientation") not in orientations:
         return f"model_params.character_orientation must be one of {', '.join(orientations)}"
