@@ -9,15 +9,16 @@ Importing this package is cheap: media libraries load only when a check needs th
 
 __version__ = "0.1.0"
 
-from .api import check, check_files  # noqa: E402
+from .api import check, check_element, check_files  # noqa: E402
 from .config import ConfigError  # noqa: E402
 from .errors import PreflightError  # noqa: E402
 from .job import JobError  # noqa: E402
 from .profile import Profile, ProfileError, load_profile  # noqa: E402
 from .report import Check, CostEstimate, ExitCode, Report, Status  # noqa: E402
-from .request import Request, ResolvedRequest  # noqa: E402
+from .request import ElementRequest, Request, ResolvedRequest  # noqa: E402
 
 __all__ = [
-    "check", "check_files", "Check", "ConfigError", "CostEstimate", "ExitCode", "JobError", "PreflightError",
+    "check", "check_element", "check_files", "Check", "ConfigError", "CostEstimate", "ElementRequest", "ExitCode",
+    "JobError", "PreflightError",
     "Profile", "ProfileError", "Report", "Request", "ResolvedRequest", "Status", "load_profile", "__version__",
 ]

@@ -8,15 +8,17 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from . import __version__
 from .checks import CONTENT_CHECK_IDS, CONTENT_REGISTRY, REGISTRY, Context, Finding, failed, skipped
 from .checks.base import run_content_check, run_content_checks
-from .cost import estimate
+from .cost import element_cost, estimate, plus_element
 from .probe import DECODE_MAX_PIXELS, FileFacts, probe_file
 from .profile import DEFAULT_PROFILE, Profile, load_profile
 from .report import Check, Report
-from .request import Request, ResolvedRequest
+from .request import ElementRequest, Request, ResolvedRequest
 
 if TYPE_CHECKING:
     from .config import Config
 
+# The kind of file each of an element's media roles is.
+_MEDIUM = {"element_video": "video", "element_image": "image", "element_ref": "image"}
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif"}
 
 
@@ -29,6 +31,7 @@ def check(
     profile: str | Profile | None = None,
     progress: Callable[[str, float, float], None] | None = None,
     config: "Config | str | PurePath | None" = None,
+    element: ElementRequest | None = None,
     **request_fields,
 ) -> Report:
     """Check a character image and/or a reference video against a model's constraints.
@@ -39,14 +42,15 @@ def check(
     ``config`` (a ``Config`` or the path of a configuration file) is honoured as the command
     honours it: its profile and thresholds (unless ``profile`` is given), its defaults for the
     request, its ``metadata_only``, and its check severities. Never raises for bad media:
-    problems are failed checks in the report.
+    problems are failed checks in the report. ``element``: a custom element created on the way
+    (``submit`` can); its inputs are checked too and its price is added to the cost.
     """
     items = []
     if image is not None:
         items.append((str(image), "image"))
     if video is not None:
         items.append((str(video), "video"))
-    return _configured(items, request, request_fields, metadata_only, profile, progress, config)
+    return _configured(items, request, request_fields, metadata_only, profile, progress, config, element)
 
 
 def check_files(
@@ -62,13 +66,34 @@ def check_files(
     """Check each file on its own, telling image from video by its content, and return one
     report holding every file's checks (each check names its file). ``config`` as for ``check``."""
     items = [(str(p), None) for p in paths]
-    return _configured(items, request, request_fields, metadata_only, profile, progress, config)
+    return _configured(items, request, request_fields, metadata_only, profile, progress, config, None)
 
 
-def _configured(items, request, request_fields, metadata_only, profile, progress, config) -> Report:
+def check_element(
+    video: str | PurePath | None = None,
+    image: str | PurePath | None = None,
+    refs: Iterable[str | PurePath] = (),
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    metadata_only: bool = False,
+    profile: str | Profile | None = None,
+    progress: Callable[[str, float, float], None] | None = None,
+) -> Report:
+    """Check the inputs of a custom element (kling-custom-element) before paying for it: its
+    source ``video`` (video_refer), or its frontal ``image`` and reference pictures ``refs``
+    (image_refer), with its ``name`` and ``description``. The report holds the element's checks
+    and the element's price; ``report.element`` says what was asked for."""
+    element = ElementRequest(name, description, None if video is None else str(video),
+                             None if image is None else str(image), tuple(str(r) for r in refs))
+    return _run([], Request(), metadata_only, profile or DEFAULT_PROFILE, progress, element=element)
+
+
+def _configured(items, request, request_fields, metadata_only, profile, progress, config, element) -> Report:
     """``_run`` with a configuration applied the way the command applies it."""
     if config is None:
-        return _run(items, _request(request, request_fields), metadata_only, profile or DEFAULT_PROFILE, progress)
+        return _run(items, _request(request, request_fields), metadata_only, profile or DEFAULT_PROFILE, progress,
+                    element)
     from .config import Config, load_config
 
     if not isinstance(config, Config):
@@ -76,7 +101,7 @@ def _configured(items, request, request_fields, metadata_only, profile, progress
     chosen = profile if isinstance(profile, Profile) else config.load_profile(profile)
     defaults = Request(orientation=config.orientation, quality=config.quality, written_in="config")
     report = _run(items, _request(request, request_fields).filled_from(defaults), metadata_only or config.metadata_only,
-                  chosen, progress)
+                  chosen, progress, element)
     return config.apply(report)
 
 
@@ -103,8 +128,9 @@ def _run_one(spec, ctx: Context) -> Finding:
         return failed(f"internal error in this check ({type(exc).__name__}: {exc}); please report it")
 
 
-def _file_checks(facts: FileFacts, role: str, profile: Profile, request: ResolvedRequest) -> list[Check]:
-    ctx = Context(profile=profile, request=request, facts=facts)
+def _file_checks(facts: FileFacts, role: str, profile: Profile, request: ResolvedRequest,
+                 element: ElementRequest | None = None) -> list[Check]:
+    ctx = Context(profile=profile, request=request, facts=facts, element=element)
     checks = []
     for spec in REGISTRY[role]:
         finding = _run_one(spec, ctx)
@@ -117,19 +143,28 @@ def _analyse(facts: FileFacts, role: str, profile: Profile, progress) -> tuple[o
     """Run content analysis on a readable file: (content, None) or (None, why it did not run)."""
     if facts.problem:
         return None, "skipped: the file is not readable"
-    if role == "image" and (facts.image is None or facts.image.display_size is None):
+    picture = role in ("image", "element_image", "element_ref")
+    if picture and (facts.image is None or facts.image.display_size is None):
         return None, "skipped: the image could not be measured"
-    if role == "image" and facts.image.width * facts.image.height > DECODE_MAX_PIXELS:
+    if picture and facts.image.width * facts.image.height > DECODE_MAX_PIXELS:
         return None, f"skipped: the image is above the {DECODE_MAX_PIXELS / 1e6:.0f} MP decode bound"
     from . import analysis  # deferred: loads OpenCV and mediapipe
     from .analysis.models import native_stderr_captured
 
+    report_progress = (lambda done, total: progress(facts.path, done, total)) if progress else None
+    readings = facts.video.durations() if facts.video else {}
     with native_stderr_captured():
         if role == "image":
             return analysis.analyse_image_file(facts.path), None
+        if role == "element_image":
+            return analysis.analyse_element_image_file(facts.path), None
+        if role == "element_ref":
+            return None, "not measured"
+        if role == "element_video":
+            return analysis.analyse_element_video(facts.path, facts.video.rotation,
+                                                  duration_hint=max(readings.values()) if readings else None,
+                                                  progress=report_progress), None
         thresholds = profile.value("content.camera_motion")
-        report_progress = (lambda done, total: progress(facts.path, done, total)) if progress else None
-        readings = facts.video.durations()
         return analysis.analyse_video(
             facts.path, facts.video.rotation, strong_camera=thresholds["strong"],
             duration_hint=max(readings.values()) if readings else None,
@@ -162,7 +197,7 @@ def _content_checks(facts: FileFacts, role: str, profile: Profile, metadata_only
 
 
 def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: bool, profile: str | Profile,
-         progress=None) -> Report:
+         progress=None, element: ElementRequest | None = None) -> Report:
     # One pass over the inputs in report order (probe, metadata checks, content checks, the pair,
     # the request, the cost): kept in one piece so the order of a report reads off the code.
     if not isinstance(profile, Profile):
@@ -174,11 +209,15 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
         metadata_only=metadata_only,
         request=resolved,
         inputs=[],
+        element=element,
     )
+    # The generation's request is judged unless only an element's inputs are checked.
+    generation = element is None or bool(items)
+    items = items + (element.media() if element else [])
     video_seconds = usable_seconds = None
     contents: dict[str, object] = {}
     for path, expect in items:
-        facts = probe_file(path, expect=expect, verify_pixels=not metadata_only)
+        facts = probe_file(path, expect=_MEDIUM.get(expect, expect), verify_pixels=not metadata_only)
         role = expect or _role(facts)
         report.inputs.append({
             "role": role,
@@ -187,7 +226,7 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
             "size": facts.size,
             "readable": facts.problem is None,
         })
-        report.checks.extend(_file_checks(facts, role, profile, resolved))
+        report.checks.extend(_file_checks(facts, role, profile, resolved, element))
         content_checks, content = _content_checks(facts, role, profile, metadata_only, progress)
         report.checks.extend(content_checks)
         report.facts[path] = facts
@@ -195,7 +234,7 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
             report.analysis[path] = content
         if content is not None and role not in contents:
             contents[role] = content
-        if facts.video is not None and video_seconds is None:
+        if role == "video" and facts.video is not None and video_seconds is None:
             readings = facts.video.durations()
             if readings:
                 video_seconds = max(readings.values())
@@ -205,7 +244,7 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
                 start, end, reason = usable_segment(content, profile)
                 usable_seconds = end - start if reason else None
 
-    if len(items) == 2 and all(role for _, role in items):  # an image and a video, checked as a pair
+    if {"image", "video"} <= {role for _, role in items}:  # an image and a video, checked as a pair
         for spec in CONTENT_REGISTRY["pair"]:
             if "image" in contents and "video" in contents:
                 finding = run_content_check(spec, contents, profile)
@@ -215,12 +254,18 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
             report.checks.append(Check(spec.id, "pair", finding.status, finding.message, finding.measured,
                                        finding.limit))
 
-    ctx = Context(profile=profile, request=resolved)
-    for spec in REGISTRY["request"]:
-        finding = _run_one(spec, ctx)
-        report.checks.append(Check(spec.id, "request", finding.status, finding.message, finding.measured,
-                                   finding.limit, None, finding.times))
+    ctx = Context(profile=profile, request=resolved, element=element)
+    for subject in (["request"] if generation else []) + (["element"] if element else []):
+        for spec in REGISTRY[subject]:
+            finding = _run_one(spec, ctx)
+            report.checks.append(Check(spec.id, subject, finding.status, finding.message, finding.measured,
+                                       finding.limit, None, finding.times))
+    if not generation:
+        report.cost = element_cost(profile)
+        return report
     report.cost = estimate(profile, resolved, video_seconds, usable_seconds)
+    if element is not None:
+        report.cost = plus_element(report.cost, profile)
     for name in resolved.defaulted:
         value = getattr(resolved, name)
         shown = str(value).lower() if isinstance(value, bool) else value

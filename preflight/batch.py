@@ -20,7 +20,7 @@ from .config import Config
 from .job import JobError, load_job
 from .profile import Profile
 from .report import Check, Report, Status
-from .request import Request
+from .request import ElementRequest, Request
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class Unit:
     files: tuple[str, ...] = ()  # bare media files, role told by content
     job: str | None = None
     error: str | None = None  # a job file that could not be read
+    element: ElementRequest | None = None  # a custom element's inputs, checked with the rest
 
 
 @dataclass
@@ -160,7 +161,7 @@ def _execute_unbounded(unit: Unit, profile: Profile, metadata_only: bool, visual
                              progress=progress)
     else:
         report = check(_local(unit.image), _local(unit.video), request=unit.request, metadata_only=metadata_only,
-                       profile=profile, progress=progress)
+                       profile=profile, progress=progress, element=unit.element)
         for role, value in (("image", unit.image), ("video", unit.video)):
             if _is_url(value):
                 report.checks.insert(0, Check(f"{role}.url", role, Status.SKIP,
@@ -176,7 +177,8 @@ def _execute_unbounded(unit: Unit, profile: Profile, metadata_only: bool, visual
 
 def _cache_key(cache: Cache, unit: Unit, profile: Profile, config: Config, metadata_only: bool,
                visual: bool) -> str | None:
-    media = [*unit.files, *(v for v in (unit.image, unit.video) if v)]
+    media = [*unit.files, *(v for v in (unit.image, unit.video) if v),
+             *(path for path, _ in (unit.element.media() if unit.element else []))]
     hashes = {}
     for value in media:
         if _is_url(value):
@@ -191,6 +193,7 @@ def _cache_key(cache: Cache, unit: Unit, profile: Profile, config: Config, metad
         "config": config.fingerprint(), "request": unit.request.__dict__, "metadata_only": metadata_only,
         "visual": visual, "files": hashes, "roles": [unit.image, unit.video, list(unit.files)],
         "job": unit.job and cache.file_hash(unit.job),
+        "element": unit.element and unit.element.to_dict(),
     })
 
 

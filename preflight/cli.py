@@ -45,7 +45,17 @@ Exit codes: 0 no check failed, 1 a check failed (or warned with --strict),
 @click.option("--keep-sound/--no-keep-sound", default=None, help="Keep the reference video's audio. Default: keep.")
 @click.option("--element-id", "element_ids", multiple=True, metavar="ID",
               help="element_list entry (a video_refer element); requires --orientation video.")
+@click.option("--element", "stored_element", metavar="NAME",
+              help="A stored custom element by name (submit looks its id up); requires --orientation video.")
 @click.option("--callback-url", metavar="URL", help="HTTPS URL the service calls when the task ends.")
+@click.option("--watermark/--no-watermark", default=None,
+              help="model_params.watermark_info. Default: not sent (the service decides).")
+@click.option("--element-video", metavar="PATH", help="A custom element's source video (video_refer, at most 8 s).")
+@click.option("--element-image", metavar="PATH", help="A custom element's frontal picture (image_refer).")
+@click.option("--element-ref", "element_refs", multiple=True, metavar="PATH",
+              help="A reference picture beside --element-image (1-3 of them).")
+@click.option("--element-name", "new_element_name", metavar="TEXT", help="The new element's name (at most 20 characters).")
+@click.option("--element-description", "new_element_description", metavar="TEXT", help="The new element's description (at most 100 characters).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="Report format.")
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
@@ -72,9 +82,10 @@ Exit codes: 0 no check failed, 1 a check failed (or warned with --strict),
 @click.option("--with-jobs", is_flag=True,
               help="Check a media file that a job file in its folder or above uses (one git tracks, inside a repository) as part of that job.")
 @click.version_option(__version__, prog_name="preflight")
-def preflight(files, image, video, orientation, quality, prompt, keep_sound, element_ids, callback_url,
-              fmt, strict, facts_only, clear_cache, detail, metadata_only, profile_name, jobs, no_cache, cache_dir, config_path, html_report,
-              with_jobs, unit_timeout):
+def preflight(files, image, video, orientation, quality, prompt, keep_sound, element_ids, stored_element, callback_url,
+              watermark, element_video, element_image, element_refs, new_element_name, new_element_description, fmt,
+              strict, facts_only, clear_cache, detail, metadata_only, profile_name, jobs, no_cache, cache_dir,
+              config_path, html_report, with_jobs, unit_timeout):
     """Check a character image and a reference video before paying for a generation.
 
     With --image and/or --video, the pair is checked together with the request options.
@@ -83,12 +94,14 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     """
     if clear_cache:
         return _clear_cache(cache_dir, config_path)
-    if files and (image or video):
-        raise click.UsageError("give either --image/--video or bare FILE arguments, not both")
+    element = _element(element_video, element_image, element_refs, new_element_name, new_element_description)
+    if files and (image or video or element):
+        raise click.UsageError("give either --image/--video (and --element-*) or bare FILE arguments, not both")
     if facts_only:
         return _print_facts([*files, *(p for p in (image, video) if p is not None)])
-    if not files and image is None and video is None:
-        raise click.UsageError("nothing to check: give --image, --video or FILE arguments")
+    if not files and image is None and video is None and element is None:
+        raise click.UsageError("nothing to check: give --image, --video, --element-video, --element-image or FILE "
+                               "arguments")
     from .config import ConfigError, load_config
 
     try:
@@ -104,7 +117,8 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     given = Request(  # what the command line says; it wins over job files and the configuration
         orientation=profile_choice(profile, "request.orientations", orientation, "--orientation"),
         quality=profile_choice(profile, "request.qualities", quality, "--quality"),
-        prompt=prompt, keep_sound=keep_sound, element_ids=tuple(element_ids), callback_url=callback_url)
+        prompt=prompt, keep_sound=keep_sound, element_ids=tuple(element_ids), callback_url=callback_url,
+        watermark=watermark, element=stored_element)
     defaults = Request(written_in="config",
                        orientation=profile_choice(profile, "request.orientations", config.orientation, "orientation"),
                        quality=profile_choice(profile, "request.qualities", config.quality, "quality"))
@@ -113,7 +127,7 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     from .cache import Cache
     from .formats import render_results
 
-    units = _units(files, image, video, given, defaults, config, profile, with_jobs)
+    units = _units(files, image, video, given, defaults, config, profile, with_jobs, element)
     use_cache = config.cache and not no_cache
     cache = Cache(cache_dir or config.cache_dir) if use_cache else None
     with terminal_progress(fmt == "text") as progress:  # bars on a terminal only
@@ -169,16 +183,32 @@ def _write_html(results, path: str) -> None:
         sys.exit(ExitCode.USAGE)
 
 
-def _units(files, image, video, given: Request, defaults: Request, config, profile, with_jobs: bool) -> list:
-    """What gets one report each: the --image/--video pair, or each bare file or job file (a
-    media file that a job file uses stands for that job with --with-jobs)."""
+def _element(video, image, refs, name, description):
+    """The custom element the --element-* options describe, or None."""
+    from .request import ElementRequest
+
+    if not (video or image or refs):
+        if name or description:
+            raise click.UsageError("--element-name and --element-description go with --element-video, or with "
+                                   "--element-image and --element-ref")
+        return None
+    if refs and not image:
+        raise click.UsageError("--element-ref pictures go beside a frontal --element-image")
+    return ElementRequest(name, description, video, image, tuple(refs))
+
+
+def _units(files, image, video, given: Request, defaults: Request, config, profile, with_jobs: bool,
+           element=None) -> list:
+    """What gets one report each: the --image/--video pair (with a custom element's inputs), or
+    each bare file or job file (a media file that a job file uses stands for that job with
+    --with-jobs)."""
     from . import batch
     from .job import is_job_file
 
     request = given.filled_from(defaults)
     if not files:
-        return [batch.Unit(name=" + ".join(p for p in (image, video) if p), request=request, image=image,
-                           video=video)]
+        named = [p for p in (image, video) if p] + [p for p, _ in (element.media() if element else [])]
+        return [batch.Unit(name=" + ".join(named), request=request, image=image, video=video, element=element)]
     named: list[str] = []
     known = batch.git_files() if with_jobs else None
     for f in files:

@@ -53,3 +53,31 @@ def estimate(profile: Profile, request: ResolvedRequest, video_seconds: float | 
         upper_bound=upper_bound,
         usd_alternatives=alternatives,
     )
+
+
+def element_cost(profile: Profile) -> CostEstimate:
+    """Creating one custom element: one task billed per call (API ref section 2a)."""
+    price = profile.value("element.billing")
+    return CostEstimate(
+        quality="-", billed_seconds=0, credits=price["credits"], usd=price["usd"],
+        basis=f"one {profile.value('element.model')} task, billed per call",
+        rounding="a fixed price per element, refunded when the task fails",
+        usd_alternatives={f"at {rate} credits/USD": round(price["credits"] / rate, 4)
+                          for rate in profile.value("billing.credits_per_usd_alternatives")},
+        elements=1)
+
+
+def plus_element(generation: CostEstimate | None, profile: Profile) -> CostEstimate | None:
+    """A generation's estimate with the creation of one element added (``submit`` making the
+    element on the way); None stays None (the generation's cost is unknown)."""
+    if generation is None:
+        return None
+    element = element_cost(profile)
+    return CostEstimate(
+        quality=generation.quality, billed_seconds=generation.billed_seconds,
+        credits=round(generation.credits + element.credits, 4), usd=round(generation.usd + element.usd, 4),
+        basis=f"{generation.basis}; plus {element.credits:g} credit for creating the element ({element.basis})",
+        rounding=generation.rounding, upper_bound=generation.upper_bound,
+        usd_alternatives={k: round(v + element.usd_alternatives.get(k, 0), 4)
+                          for k, v in generation.usd_alternatives.items()},
+        elements=generation.elements + 1)

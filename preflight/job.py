@@ -8,6 +8,8 @@
     prompt = "A person dancing"
     keep_sound = true
     element_ids = ["el-123"]        # a video_refer element (orientation video)
+    element = "Ann"                 # or a stored element by name (submit element create)
+    watermark = false               # model_params.watermark_info; left out, the service decides
     callback_url = "https://example.com/hook"
 
 The JSON Schema is ``preflight/schemas/job.schema.json``; this loader checks the same rules by
@@ -30,7 +32,7 @@ from .textfile import TextFileError, read_toml
 JOB_SUFFIX = ".job.toml"
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "job.schema.json"
 _FIELDS = {"image": str, "video": str, "orientation": str, "quality": str, "prompt": str, "keep_sound": bool,
-           "element_ids": list, "callback_url": str}
+           "element_ids": list, "element": str, "watermark": bool, "callback_url": str}
 # The request fields whose values are a profile's vocabulary (request.orientations, request.qualities).
 _VOCABULARIES = {"orientation": "request.orientations", "quality": "request.qualities"}
 
@@ -85,6 +87,8 @@ def load_job(path: str | Path, *, allow_outside: bool = False, profile=None) -> 
             raise JobError(f"{path}: {name} must be one of {', '.join(allowed)}, not {data[name]!r}")
     if not all(isinstance(e, str) and e for e in data.get("element_ids", [])):
         raise JobError(f"{path}: element_ids must be a list of non-empty strings")
+    if "element" in data and not data["element"].strip():
+        raise JobError(f"{path}: element must name a stored element, not be empty")
     if "image" not in data and "video" not in data:
         raise JobError(f"{path}: a job needs an image, a video or both")
 
@@ -107,5 +111,6 @@ def load_job(path: str | Path, *, allow_outside: bool = False, profile=None) -> 
 
     request = Request(orientation=data.get("orientation"), quality=data.get("quality"), prompt=data.get("prompt"),
                       keep_sound=data.get("keep_sound"), element_ids=tuple(data.get("element_ids", ())),
-                      callback_url=data.get("callback_url"), written_in="job")
+                      callback_url=data.get("callback_url"), watermark=data.get("watermark"),
+                      element=data.get("element"), written_in="job")
     return Job(str(path), media("image"), media("video"), request)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from .request import ResolvedRequest
+from .request import ElementRequest, ResolvedRequest
 
 
 class Status(str, Enum):
@@ -70,8 +70,17 @@ class CostEstimate:
     rounding: str  # which rounding rule was applied, and why
     upper_bound: bool = False  # no video given: the orientation's maximum was assumed
     usd_alternatives: dict[str, float] = field(default_factory=dict)
+    elements: int = 0  # custom elements created on the way, billed per call
+
+    def covers(self) -> str:
+        """What the estimate pays for, in words: "5 s at 720p", "creating one element", or both."""
+        parts = [f"{self.billed_seconds} s at {self.quality}"] if self.billed_seconds else []
+        if self.elements:
+            parts.append("creating one element" if self.elements == 1 else f"creating {self.elements} elements")
+        return " and ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
+        extra = {"elements": self.elements} if self.elements else {}
         return {
             "quality": self.quality,
             "billed_seconds": self.billed_seconds,
@@ -81,12 +90,13 @@ class CostEstimate:
             "basis": self.basis,
             "rounding": self.rounding,
             "upper_bound": self.upper_bound,
+            **extra,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "CostEstimate":
         return cls(d["quality"], d["billed_seconds"], d["credits"], d["usd"], d["basis"], d["rounding"],
-                   d.get("upper_bound", False), dict(d.get("usd_alternatives", {})))
+                   d.get("upper_bound", False), dict(d.get("usd_alternatives", {})), d.get("elements", 0))
 
 
 @dataclass
@@ -99,10 +109,16 @@ class Report:
     checks: list[Check] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cost: CostEstimate | None = None
+    element: ElementRequest | None = None  # a custom element to create, when its inputs were checked
     # For other tools (prep chooses its window from these): the content analysis and the probe
     # facts by file path. Library only, not part of the JSON report.
     analysis: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     facts: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def judges_generation(self) -> bool:
+        """Whether the generation's request was judged (not only a custom element's inputs)."""
+        return self.element is None or any(c.subject == "request" for c in self.checks)
 
     @property
     def ok(self) -> bool:
@@ -140,6 +156,7 @@ class Report:
             "checks": [c.to_dict() for c in self.checks],
             "cost": self.cost.to_dict() if self.cost else None,
             "notes": self.notes,
+            **({"element": self.element.to_dict()} if self.element else {}),
         }
 
     @classmethod
@@ -154,4 +171,5 @@ class Report:
             checks=[Check.from_dict(c) for c in d["checks"]],
             notes=list(d.get("notes", [])),
             cost=CostEstimate.from_dict(d["cost"]) if d.get("cost") else None,
+            element=ElementRequest.from_dict(d["element"]) if d.get("element") else None,
         )

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from .profile import Profile
 
 
+# The request's fields, in the order layers are merged and reports list them.
+_FIELDS = ("orientation", "quality", "prompt", "keep_sound", "element_ids", "callback_url", "watermark", "element")
+
+
 @dataclass(frozen=True)
 class Request:
     """What the user asks for. ``None`` means "not given": the profile's default applies."""
@@ -18,6 +22,8 @@ class Request:
     keep_sound: bool | None = None
     element_ids: tuple[str, ...] = ()
     callback_url: str | None = None
+    watermark: bool | None = None  # model_params.watermark_info; None: not sent, the service decides
+    element: str | None = None  # a stored element's name; ``submit`` resolves it to its id (journal)
     # Where the user wrote it: "command" (options, or the library's arguments), "job" (a job
     # file) or "config" (a configuration file). Fix hints speak its language: `--orientation
     # video`, `orientation = "video"` in the job file, or in the configuration.
@@ -29,7 +35,7 @@ class Request:
         """This request with each field it leaves unset taken from the first of ``lower`` that sets
         it (command line over job file over configuration); each field remembers where it came from."""
         values, origins = {}, {}
-        for name in ("orientation", "quality", "prompt", "keep_sound", "element_ids", "callback_url"):
+        for name in _FIELDS:
             for layer in (self, *lower):
                 value = getattr(layer, name)
                 if value is not None and value != ():
@@ -59,6 +65,8 @@ class Request:
             keep_sound=keep_sound,
             element_ids=tuple(self.element_ids),
             callback_url=self.callback_url,
+            watermark=self.watermark,
+            element=self.element,
             defaulted=tuple(defaulted),
             written_in=self.written_in,
             origins=self.origins,
@@ -73,6 +81,8 @@ class ResolvedRequest:
     keep_sound: bool
     element_ids: tuple[str, ...]
     callback_url: str | None
+    watermark: bool | None = None
+    element: str | None = None
     defaulted: tuple[str, ...] = field(default=())
     written_in: str = "command"  # as in Request; not part of the JSON report
     origins: tuple[tuple[str, str], ...] = ()
@@ -97,6 +107,8 @@ class ResolvedRequest:
             "keep_sound": self.keep_sound,
             "element_ids": list(self.element_ids),
             "callback_url": without_password(self.callback_url),
+            "watermark": self.watermark,
+            "element": self.element,
             "defaulted": list(self.defaulted),
         }
 
@@ -104,7 +116,48 @@ class ResolvedRequest:
     def from_dict(cls, d: dict) -> "ResolvedRequest":
         """The request back from a JSON report (as cached); a callback password stays masked."""
         return cls(d["orientation"], d["quality"], d.get("prompt"), bool(d["keep_sound"]),
-                   tuple(d.get("element_ids", ())), d.get("callback_url"), tuple(d.get("defaulted", ())))
+                   tuple(d.get("element_ids", ())), d.get("callback_url"), d.get("watermark"), d.get("element"),
+                   tuple(d.get("defaulted", ())))
+
+    @property
+    def elements(self) -> int:
+        """How many elements the request names: ids and a stored element's name together."""
+        return len(self.element_ids) + (self.element is not None)
+
+
+@dataclass(frozen=True)
+class ElementRequest:
+    """A character element to create with kling-custom-element (API ref section 2a): a name, a
+    description, and its media: one video (``video_refer``), or a frontal picture and reference
+    pictures (``image_refer``)."""
+
+    name: str | None = None
+    description: str | None = None
+    video: str | None = None
+    image: str | None = None  # the frontal picture
+    refs: tuple[str, ...] = ()
+
+    @property
+    def reference_type(self) -> str | None:
+        """video_refer or image_refer by the media given; None when they make neither."""
+        if self.video and not (self.image or self.refs):
+            return "video_refer"
+        if self.image and not self.video:
+            return "image_refer"
+        return None
+
+    def media(self) -> list[tuple[str, str]]:
+        """(path, role) of each medium, in report order."""
+        return ([(self.video, "element_video")] if self.video else []) + \
+            ([(self.image, "element_image")] if self.image else []) + [(r, "element_ref") for r in self.refs]
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "description": self.description, "reference_type": self.reference_type,
+                "video": self.video, "image": self.image, "refs": list(self.refs)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ElementRequest":
+        return cls(d.get("name"), d.get("description"), d.get("video"), d.get("image"), tuple(d.get("refs", ())))
 
 
 # A task or element id as the API writes them ("task-unified-1757156493-abc12345", "el-123"):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from preflight import Report, check
+from preflight import ElementRequest, Report, check
 from preflight.atomic import atomic_output, write_problem
 from preflight.ffmpeg_binary import ffmpeg_exe, local_file
 from preflight.probe.pictures import open_picture
@@ -206,7 +206,7 @@ def apply(plan: Plan, progress: Progress | None = None) -> PrepResult:
     for item in todo:
         try:
             with atomic_output(Path(item.output)) as tmp:
-                if item.role == "video":
+                if item.role in ("video", "element_video"):
                     _run_ffmpeg(item, tmp, progress)
                 else:
                     _image(item, tmp)
@@ -223,7 +223,8 @@ def apply(plan: Plan, progress: Progress | None = None) -> PrepResult:
         result.outputs.append({"role": item.role, "path": path, "changed": path != item.source})
     if paths:
         checking = analysis_progress(progress, "re-checking") if progress is not None else None
-        result.report = check(image=paths.get("image"), video=paths.get("video"), orientation=plan.orientation,
+        element = ElementRequest(video=paths["element_video"]) if "element_video" in paths else None
+        result.report = check(image=paths.get("image"), video=paths.get("video"), orientation=plan.orientation, element=element,
                               keep_sound=plan.keep_sound, profile=plan.profile, metadata_only=plan.metadata_only,
                               progress=checking)
     return result

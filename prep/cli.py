@@ -35,6 +35,8 @@ def _text_plan(p) -> str:
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--image", metavar="PATH", help="Character image to prepare.")
 @click.option("--video", metavar="PATH", help="Reference video to prepare.")
+@click.option("--element-video", metavar="PATH",
+              help="A custom element's source video to prepare (at most 8 s, width 720-2160 px).")
 @click.option("--orientation", metavar="image|video", help="character_orientation (sets the duration limit). Default: image.")
 @click.option("-o", "--out", "out_dir", default="prepped", show_default=True, metavar="DIR", help="Output folder.")
 @click.option("--start", type=float, metavar="SECONDS", help="Keep the video from here (overrides the chosen window).")
@@ -50,7 +52,7 @@ def _text_plan(p) -> str:
 @click.option("--profile", "profile_name", default=None, metavar="NAME|PATH",
               help="Constraint profile: a bundled name or a TOML file. Default: the configuration's, else the bundled one.")
 @click.version_option(__version__, prog_name="prep")
-def prep(image, video, orientation, out_dir, start, end, extend, keep_sound, force, metadata_only, dry_run, fmt,
+def prep(image, video, element_video, orientation, out_dir, start, end, extend, keep_sound, force, metadata_only, dry_run, fmt,
          job_file, profile_name):
     """Turn a clip and a photo into inputs that pass preflight, then prove it."""
     profile = load_profile_option(profile_name)
@@ -63,13 +65,13 @@ def prep(image, video, orientation, out_dir, start, end, extend, keep_sound, for
         image, video = image or job.image, video or job.video
         orientation = orientation or job.request.orientation
         keep_sound = job.request.keep_sound if keep_sound is None else keep_sound
-    if image is None and video is None:
-        raise click.UsageError("nothing to prepare: give --image, --video or both")
+    if image is None and video is None and element_video is None:
+        raise click.UsageError("nothing to prepare: give --image, --video, --element-video or several")
     with terminal_progress(fmt == "text") as progress:  # a bar on a terminal only
         try:
             p = plan(image=image, video=video, orientation=orientation, keep_sound=keep_sound, out_dir=out_dir,
                      start=start, end=end, extend=extend, force=force, metadata_only=metadata_only, profile=profile,
-                     progress=analysis_progress(progress))
+                     progress=analysis_progress(progress), element_video=element_video)
         except PlanError as exc:
             raise click.UsageError(str(exc)) from None
     _carry_out(p, fmt, dry_run)

@@ -355,6 +355,53 @@ def _transcode_args(v, path: str, out: Path, c: _VideoChoice, extend: str | None
     return ["-hide_banner", "-nostdin", "-loglevel", "error", *cmd.get_args()]
 
 
+# ----------------------------------------------------------------------------- element video
+
+def plan_element_video(report: Report, path: str, profile: Profile, out_dir: Path) -> MediaPlan:
+    """What prep does to a custom element's source video: keep the longest shot (one character,
+    no cut) up to the element's maximum length, bring the width into the element's range, and
+    re-encode to H.264 MP4 when anything changed or the file is not one already."""
+    item = MediaPlan("element_video", path)
+    facts = report.facts.get(path)
+    if facts is None or facts.problem or facts.video is None:
+        item.refused = f"cannot be read: {facts.problem if facts else 'not probed'}"
+        return item
+    v, content = facts.video, report.analysis.get(path)
+    readings = v.durations()
+    duration = max(readings.values()) if readings else 0.0
+    longest = profile.value("element.video.max_duration")
+    a, b = max(shots(duration, content), key=lambda p: p[1] - p[0])
+    window = Window(a, min(b, a + longest), "the longest shot" if content is not None else "the first seconds")
+    if window.start > 1e-3 or window.end < duration - 1e-3:
+        item.steps.append(Step("trim", f"keep {window.start:g}-{window.end:g} s ({window.length:.2f} s): {window.why}, "
+                                       f"at most {longest:g} s", {"start": window.start, "end": window.end}))
+    width, height = v.display_size
+    lo, hi = profile.value("element.video.min_width"), profile.value("element.video.max_width")
+    size = (width, height)
+    if not lo <= width <= hi:
+        scale = (lo if width < lo else hi) / width
+        size = (even(width * scale, up=width < lo), max(2, even(height * scale, up=width < lo)))
+        item.steps.append(Step("scale", f"{width}x{height} to {size[0]}x{size[1]}: the width into {lo}-{hi} px",
+                               {"width": size[0], "height": size[1]}))
+    fps = _fps(v)
+    frames = int(math.floor(window.length * fps + 1e-6))
+    choice = _VideoChoice(window, False, frames, float(frames / fps), size, size != (width, height), 0)
+    item.output_seconds = choice.out_len
+    container_ok = facts.sniffed.format in profile.value("element.video.formats")
+    if not item.steps and container_ok and _passes(report, "element_video.file_size", path) and v.codec == "h264":
+        return item
+    if not item.steps:
+        item.steps.append(Step("transcode", f"{facts.sniffed.label} {v.codec} to H.264 MP4"))
+    max_bytes = profile.value("element.video.max_file_size")
+    audio = bool(v.audio)
+    rate = int(min(MAX_VIDEO_BITRATE, SIZE_MARGIN * max_bytes * 8 / max(choice.out_len, 0.1)
+                   - (AUDIO_BITRATE if audio else 0)))
+    out = output_path(out_dir, path, ".mp4")
+    item.ffmpeg_args = _transcode_args(v, path, out, choice, None, audio, rate, fps)
+    item.output = str(out)
+    return item
+
+
 # ----------------------------------------------------------------------------- image
 
 def _aspect_fix(width: int, height: int, lo: Fraction, hi: Fraction, box) -> tuple[str, tuple[int, int, int, int]]:

@@ -13,6 +13,7 @@ from .body import (BODY_CLASSES, BodySettings, body_box, body_class, posture, qu
                    torso_lean)
 from .camera import CameraMotion, CameraSummary
 from .cuts import CutDetector, CutResult
+from .faces import Face, FaceFinder, FaceSampler
 from .frames import DecodeStats, read_index_or_none, run_decode
 from .models import FaceCounter, PedestrianDetector, PersonDetector, PoseEstimator, load_in_background
 from .people import PeopleCounter, people_found, relative_sizes
@@ -204,3 +205,65 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
         dropped_frames=drops[1] if drops else 0,
         turn_quarters=whole_turn,
     )
+
+
+# ---------------------------------------------------------------------------- custom elements
+
+@dataclass
+class ElementVideoContent:
+    """What a custom element's source video shows: one person throughout, a face, no cut."""
+
+    duration: float
+    cuts: CutResult
+    people_samples: list[tuple[float, int]]
+    people: int  # most people at once (``PeopleCounter.most_at_once``)
+    several_spans: list[list[float]]
+    no_person_spans: list[list[float]]
+    faces: list[tuple[float, Face | None]]  # the best face of each sample
+    stats: DecodeStats = field(default_factory=DecodeStats)
+
+
+@dataclass
+class ElementImageContent:
+    """A frontal picture for an image_refer element: the people in it and its best face."""
+
+    people: int
+    face: Face | None
+    sizes: list[float] = field(default_factory=list)
+
+
+def analyse_element_video(path: str, rotation: int, duration_hint: float | None = None,
+                          progress: Callable[[float, float], None] | None = None) -> ElementVideoContent:
+    """One decode pass feeding the cut detector, the people counter and the face sampler."""
+    finder, detector = load_in_background(FaceFinder, PersonDetector)
+    cuts = CutDetector()
+    # An element clip is at most 8 s: people twice a second, faces four times.
+    people = PeopleCounter(detector, interval=max(0.5, (duration_hint or 0) / PEOPLE_SAMPLES), max_side=960,
+                           levels=2)
+    faces = FaceSampler(finder, interval=0.25)
+    try:
+        stats = run_decode(path, [cuts, people, faces], rotation=rotation, progress=progress, skip=False)
+    finally:
+        detector.close()
+        finder.close()
+    nobody = rounded(consecutive_runs((t, t, n == 0) for t, n in people.samples))
+    return ElementVideoContent(
+        duration=stats.duration, cuts=cuts.result, people_samples=people.samples, people=people.most_at_once(),
+        several_spans=people.spans_over(1), no_person_spans=[s for s in nobody if s[1] > s[0]],
+        faces=list(faces.samples), stats=stats)
+
+
+def analyse_element_image_file(path: str) -> ElementImageContent:
+    """The people and the best face in a frontal picture (turned as its EXIF says)."""
+    from .load import load_image_rgb
+
+    rgb = load_image_rgb(path, IMAGE_MAX_SIDE)
+    detector, finder = PersonDetector(), FaceFinder()
+    try:
+        sizes = relative_sizes(people_found(detector, PedestrianDetector(max_side=IMAGE_MAX_SIDE), rgb, levels=2))
+        face = finder.best(rgb)
+    finally:
+        detector.close()
+        finder.close()
+    # A face is a person even where the body detectors see none (a close portrait).
+    return ElementImageContent(max(len(sizes), 1 if face else 0), face, sizes or ([1.0] if face else []))

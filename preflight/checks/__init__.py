@@ -1,6 +1,6 @@
 """Checks: pure functions from (facts, profile, request) to findings, registered by id."""
 
-from . import content, image, request, video  # noqa: F401  (importing registers the checks)
+from . import content, element, image, request, video  # noqa: F401  (importing registers the checks)
 from .base import (CONTENT_REGISTRY, NEVER_RELAXED, REGISTRY, CheckSpec, Context, Finding, failed, passed,
                    skipped, warned)
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from ..probe import FileFacts
 from ..profile import Profile
 from ..report import Status
-from ..request import ResolvedRequest
+from ..request import ElementRequest, ResolvedRequest
 
 
 @dataclass
@@ -47,6 +47,7 @@ class Context:
     profile: Profile
     request: ResolvedRequest
     facts: FileFacts | None = None  # None for request checks
+    element: ElementRequest | None = None  # for the element.* request checks
 
 
 CheckFunction = Callable[[Context], "Finding | None"]
@@ -61,7 +62,10 @@ class CheckSpec:
     unmeasured: str
 
 
-REGISTRY: dict[str, list[CheckSpec]] = {"image": [], "video": [], "request": []}
+# Subjects: the generation's inputs and request, and a custom element's (element_video, the
+# frontal element_image and the element_ref pictures, and the element request itself).
+REGISTRY: dict[str, list[CheckSpec]] = {"image": [], "video": [], "request": [], "element_video": [],
+                                        "element_image": [], "element_ref": [], "element": []}
 
 # Findings that may never pass as a mere warning, whatever the profile's severity table or a
 # configuration says: a generation with a cut, no person or several people is paid for and
@@ -77,7 +81,8 @@ class ContentCheckSpec:
 
 
 # Content checks, by subject, in the order reports list them (the order they are registered).
-CONTENT_REGISTRY: dict[str, list[ContentCheckSpec]] = {"image": [], "video": [], "pair": []}
+CONTENT_REGISTRY: dict[str, list[ContentCheckSpec]] = {"image": [], "video": [], "pair": [], "element_video": [],
+                                                       "element_image": [], "element_ref": []}
 
 
 def content_check(check_id: str):
@@ -121,20 +126,22 @@ def size_text(n: int) -> str:
     return f"{n:,} bytes ({n / 1e3:.1f} kB)"
 
 
-def accepted_format(ctx: Context, kind: str, measured) -> Finding | None:
-    """The file's format by content against the profile's ``{kind}.formats``; a name that does
-    not say what the content is, is a warning. ``kind`` is "image" or "video"."""
+def accepted_format(ctx: Context, kind: str, measured, section: str | None = None) -> Finding | None:
+    """The file's format by content against the profile's ``{section}.formats`` (``section``
+    defaults to ``kind``); a name that does not say what the content is, is a warning. ``kind``
+    is "image" or "video"."""
     f = ctx.facts
+    section = section or kind
     if f.sniffed is None or f.sniffed.kind != kind:
         return None
-    allowed = ctx.profile.value(f"{kind}.formats")
+    allowed = ctx.profile.value(f"{section}.formats")
     fmt = f.sniffed.format
     if fmt not in allowed:
         # A promise only where it can be kept: prep converts what it can read.
         remedy = "prep converts it" if f.problem is None else "and this one cannot be read either"
         return failed(f"{f.sniffed.label} is not accepted (only {', '.join(a.upper() for a in allowed)}); {remedy}",
                       measured=measured, limit=allowed)
-    mismatch = extension_mismatch(f.path, fmt, f.sniffed.label, ctx.profile.value(f"{kind}.extensions"))
+    mismatch = extension_mismatch(f.path, fmt, f.sniffed.label, ctx.profile.value(f"{section}.extensions"))
     if mismatch:
         mismatch.measured = measured
         return mismatch

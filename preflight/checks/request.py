@@ -67,16 +67,16 @@ def prompt(ctx: Context):
 
 @register("request.element_list")
 def element_list(ctx: Context):
-    ids = ctx.request.element_ids
+    ids, name = ctx.request.element_ids, ctx.request.element
     most = ctx.profile.value("request.element_max_items")
     needs = ctx.profile.value("request.element_requires_orientation")
-    measured = list(ids)
+    measured = [*ids, *([f"name:{name}"] if name else [])]
     limit = {"max_items": most, "orientation": needs}
-    if not ids:
+    if not ctx.request.elements:
         return passed("no element (optional)", measured=measured, limit=limit)
     problems = []
-    if len(ids) > most:
-        problems.append(f"{len(ids)} elements given, at most {most} allowed")
+    if ctx.request.elements > most:
+        problems.append(f"{ctx.request.elements} elements given, at most {most} allowed")
     bad = [i for i in ids if not PLAIN_ID.fullmatch(i) or len(i) > ctx.profile.value("network.task_id_max_chars")]
     if bad:
         problems.append(f"element id {bad[0]!r} is not a plain id (letters, digits, '.', '_' and '-', starting "
@@ -86,10 +86,9 @@ def element_list(ctx: Context):
                         f"(it is {ctx.request.orientation})")
     if problems:
         return failed("; ".join(problems), measured=measured, limit=limit)
-    return passed(
-        f"element {ids[0]} (must be a video_refer element from kling-custom-element)",
-        measured=measured, limit=limit,
-    )
+    which = f"element {ids[0]}" if ids else f"element {name!r}, its id looked up in submit's journal,"
+    return passed(f"{which} (must be a video_refer element from kling-custom-element)", measured=measured,
+                  limit=limit)
 
 
 def _resolve(host: str, timeout: float) -> tuple[list[str] | None, str | None]:

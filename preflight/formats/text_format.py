@@ -32,10 +32,12 @@ def render(report: Report, color: bool = False, detail: str = "normal") -> str:
     lines = []
     req = report.request
     given = {name: "" if name not in req.defaulted else " (default)" for name in ("orientation", "quality")}
-    lines.append(
-        f"preflight {report.tool_version} · {report.profile} · orientation {req.orientation}{given['orientation']} · "
-        f"{req.quality}{given['quality']}" + (" · metadata only" if report.metadata_only else "")
-    )
+    asked = [f"orientation {req.orientation}{given['orientation']}", f"{req.quality}{given['quality']}"]
+    if not report.judges_generation:  # an element's inputs alone
+        e = report.element
+        asked = [("element" + (f" {e.name!r}" if e.name else "")) + (f" ({e.reference_type})" if e.reference_type else "")]
+    lines.append(f"preflight {report.tool_version} · {report.profile} · " + " · ".join(asked)
+                 + (" · metadata only" if report.metadata_only else ""))
     shown = [c for c in report.checks if c.status in _SHOWN[detail]]
     width = max((len(c.id) for c in shown), default=10)
     group = None
@@ -54,7 +56,7 @@ def render(report: Report, color: bool = False, detail: str = "normal") -> str:
         lines.append("")
         lines.append(
             f"Cost estimate: {bound}{cost.credits:.2f} credits ({alternatives}) "
-            f"for {cost.billed_seconds} s at {cost.quality}"
+            f"for {cost.covers()}"
         )
         if detail == "verbose":
             lines.append(f"  {cost.basis}: {cost.rounding}")
