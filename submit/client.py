@@ -129,11 +129,21 @@ class Task:
     credits_reserved: float | None = None
     billing_rule: str | None = None
     replayed: bool = False  # the service answered from an earlier send with the same Idempotency-Key
+    # A completed element task's answer (API ref section 2a: "result_data will contain the
+    # element_id"; its shape is UNCONFIRMED), kept as the service sent it.
+    result_data: Any = None
     raw: dict = field(default_factory=dict, repr=False)
 
     @property
     def done(self) -> bool:
         return self.status in TERMINAL
+
+    def element_id(self, max_chars: int = ID_MAX_CHARS) -> str | None:
+        """The element id a completed kling-custom-element task made, from ``result_data`` in any
+        of its plausible shapes (see ``find_element_id``); None if there is none. An id that is
+        not a plain token raises ``InvalidId``: it would reach a later request body."""
+        found = find_element_id(self.result_data)
+        return None if found is None else check_id(found, "the element id the service answered with", max_chars)
 
     @classmethod
     def from_body(cls, body: dict, replayed: bool = False) -> "Task":
@@ -154,6 +164,7 @@ class Task:
             credits_reserved=_number(usage.get("credits_reserved")),
             billing_rule=usage.get("billing_rule"),
             replayed=replayed,
+            result_data=body.get("result_data"),
             raw=body,
         )
 
@@ -164,7 +175,40 @@ class Task:
             out["created"] = self.created
         if self.error:
             out["error"] = self.error.to_dict()
+        if self.result_data is not None:
+            out["result_data"] = self.result_data
         return out
+
+
+# Where an element id may sit in ``result_data`` (API ref section 9: the shape is unconfirmed).
+_ID_KEYS = ("element_id", "elementId", "id")
+_LIST_KEYS = ("element_list", "elements", "element")
+
+
+def find_element_id(data: Any, depth: int = 0) -> str | None:
+    """The element id in a ``result_data``: the value itself (a string or an integer, as ids
+    were before 2026-03-16), ``{"element_id": ...}`` (or ``elementId``, ``id``), or the first
+    entry of ``element_list``/``elements``/``element`` (a list or an object) holding one.
+    None when nothing looks like an id; booleans and floats are not ids."""
+    if depth > 3:
+        return None
+    if isinstance(data, str):
+        return data.strip() or None
+    if isinstance(data, int) and not isinstance(data, bool):
+        return str(data)
+    if isinstance(data, dict):
+        for key in _ID_KEYS:
+            value = data.get(key)
+            if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value).strip():
+                return str(value).strip()
+        for key in _LIST_KEYS:
+            if key in data:
+                found = find_element_id(data[key], depth + 1)
+                if found:
+                    return found
+    if isinstance(data, list) and data:
+        return find_element_id(data[0], depth + 1)
+    return None
 
 
 @dataclass(frozen=True)
@@ -403,6 +447,35 @@ class Client:
             raise error from None
         replayed = response.headers.get("idempotency-replayed", "").lower() == "true"
         return Task.from_body(data, replayed=replayed)
+
+    def create_element(self, name: str, description: str, *, video_url: str | None = None,
+                       frontal_image_url: str | None = None, ref_image_urls: tuple[str, ...] | list[str] = (),
+                       callback_url: str | None = None, idempotency_key: str | None = None, profile=None) -> Task:
+        """Create a kling-custom-element task (API ref section 2a) from media already online: one
+        video (a video_refer element, the kind Motion Control takes) or a frontal image with 1-3
+        reference images (image_refer). Billed per call. ``wait_for_element`` gives its id.
+        ``submit.flow`` and ``submit element create`` check and host local files first."""
+        from preflight.profile import load_profile
+        from preflight.request import ElementRequest
+
+        from .body import element_body
+
+        element = ElementRequest(name, description, video_url, frontal_image_url, tuple(ref_image_urls))
+        urls = {url: url for url, _ in element.media()}
+        return self.create_task(element_body(profile or load_profile(), element, urls, callback_url),
+                                idempotency_key=idempotency_key)
+
+    def wait_for_element(self, task_id: str, **wait_options) -> tuple[Task, str]:
+        """Wait for an element task (``wait``'s options) and return it with the element id it made.
+        A completed task without a recognisable id raises ``ApiError`` (its ``result_data`` is in
+        the message and on ``task.result_data``)."""
+        task = self.wait(task_id, **wait_options)
+        element_id = task.element_id(self.id_max_chars)
+        if element_id is None:
+            shown = json.dumps(task.result_data)[:200]
+            raise ApiError(f"element task {task_id} completed without an element id in result_data ({shown})",
+                           ErrorInfo("malformed_response", "no element id in result_data"), task_id)
+        return task, element_id
 
     def get_task(self, task_id: str) -> Task:
         """GET /v1/tasks/{id} (API ref section 3). A failed task is an HTTP 200 with ``error``."""

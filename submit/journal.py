@@ -45,6 +45,20 @@ CREATE TABLE IF NOT EXISTS submissions (
     fingerprint     TEXT
 );
 CREATE INDEX IF NOT EXISTS submissions_fingerprint ON submissions (fingerprint);
+CREATE TABLE IF NOT EXISTS elements (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL,
+    api_base        TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    description     TEXT,
+    reference_type  TEXT NOT NULL,
+    sources         TEXT NOT NULL,
+    submission      INTEGER NOT NULL REFERENCES submissions (id),
+    element_id      TEXT,
+    result_data     TEXT
+);
+CREATE INDEX IF NOT EXISTS elements_name ON elements (name);
 """
 
 # Row states. "sent": the POST may have reached the service and its answer was not read;
@@ -89,7 +103,76 @@ class Entry:
         return {k: v for k, v in self.__dict__.items() if k != "body"} | {"model": self.body.get("model")}
 
 
-class Journal:
+@dataclass
+class StoredElement:
+    """A custom element this journal saw being created: what it was made from, which submission
+    (task, cost) made it, and its id once the task completed (None until then, or if it failed)."""
+
+    row: int
+    created_at: str
+    api_base: str
+    name: str
+    description: str | None
+    reference_type: str
+    sources: dict[str, str]  # each medium's role and content (sha256:..., or the URL as given)
+    submission: int  # the submissions row of the creation task
+    element_id: str | None
+    result_data: Any = None  # the completed task's result_data, as the service sent it
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class _Elements:
+    """The journal's elements table (a mixin of ``Journal``, which owns the connection)."""
+
+    _db: sqlite3.Connection
+
+    def add_element(self, api_base: str, name: str, description: str | None, reference_type: str,
+                    sources: dict[str, str], submission: int) -> int:
+        now = _now()
+        cur = self._db.execute(
+            "INSERT INTO elements (created_at, updated_at, api_base, name, description, reference_type, sources,"
+            " submission) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (now, now, api_base, redact(name), redact(description) if description else None, reference_type,
+             json.dumps(sources), submission))
+        return int(cur.lastrowid)
+
+    def element_made(self, task_id: str, element_id: str, result_data: Any) -> None:
+        """The element id of the element whose creation task is ``task_id`` (if this journal made it)."""
+        self._db.execute(
+            "UPDATE elements SET element_id = ?, result_data = ?, updated_at = ? WHERE submission = "
+            "(SELECT id FROM submissions WHERE task_id = ?)",
+            (element_id, redact(json.dumps(result_data)), _now(), task_id))
+
+    def elements(self) -> list[StoredElement]:
+        return [self._element(r) for r in self._db.execute("SELECT * FROM elements ORDER BY id DESC").fetchall()]
+
+    def element_named(self, name: str, api_base: str | None = None) -> StoredElement | None:
+        """The newest element of this name with an id (on ``api_base`` if given)."""
+        for element in self.elements():
+            if element.name == name and element.element_id and api_base in (None, element.api_base):
+                return element
+        return None
+
+    def element_with_id(self, element_id: str) -> StoredElement | None:
+        found = self._db.execute("SELECT * FROM elements WHERE element_id = ? ORDER BY id DESC LIMIT 1",
+                                 (element_id,)).fetchone()
+        return self._element(found) if found else None
+
+    def element_of_submission(self, row: int) -> StoredElement | None:
+        found = self._db.execute("SELECT * FROM elements WHERE submission = ?", (row,)).fetchone()
+        return self._element(found) if found else None
+
+    @staticmethod
+    def _element(r: tuple) -> StoredElement:
+        (row, created_at, _updated, api_base, name, description, kind, sources, submission, element_id,
+         result_data) = r
+        return StoredElement(row, created_at, api_base, name, description, kind, json.loads(sources), submission,
+                             element_id, json.loads(result_data) if result_data else None)
+
+
+class Journal(_Elements):
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else default_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from preflight.probe.sniff import sniff
 
 from ..errors import HTTP_CODES
 from .state import Fault, FakeEvoLink, _File, _Task
-from .validation import validate_generation
+from .validation import validate_element, validate_generation
 
 _FILE_TYPES_DOCUMENTED = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
 _VIDEO_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime"}
@@ -222,7 +222,10 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw or b"null")
         except ValueError:
             return self._error(400, "invalid_request", "the body is not valid JSON")
-        problem = validate_generation(body, fake.profile)
+        element = isinstance(body, dict) and body.get("model") == fake.profile.value("element.model")
+        problem = validate_element(body, fake.profile) if element else validate_generation(body, fake.profile)
+        if problem is None and not element:
+            problem = self._element_problem(body)
         if problem:
             return self._error(400, "invalid_request", problem)
         key = self.headers.get("Idempotency-Key")
@@ -249,13 +252,29 @@ class _Handler(BaseHTTPRequestHandler):
             with fake.lock:
                 fake.inflight.pop(key).set()
 
+    def _element_problem(self, body: dict) -> str | None:
+        """An element this fake made from pictures, named in a motion-control request (the MC spec
+        takes only video_refer elements). Ids it never made are taken on trust: they may come
+        from another run."""
+        fake = self.server_state
+        for entry in body["model_params"].get("element_list", []):
+            if fake.elements.get(entry["element_id"]) == "image_refer":
+                return (f"element {entry['element_id']} was made from images (image_refer); motion control takes "
+                        "video_refer elements only")
+        return None
+
     def _create_task(self, body: dict, key: str | None, digest: str) -> None:
         fake = self.server_state
         params = body["model_params"]
-        task = _Task(id=f"task-unified-{int(fake.now())}-{uuid.uuid4().hex[:8]}", created=int(fake.now()), body=body,
-                     orientation=params["character_orientation"],
-                     quality=body.get("quality", fake.profile.value("request.default_quality")))
-        fake.intake(task)
+        now = int(fake.now())
+        task = _Task(id=f"task-unified-{now}-{uuid.uuid4().hex[:8]}", created=now, body=body,
+                     orientation=params.get("character_orientation", ""),
+                     quality=body.get("quality", fake.profile.value("request.default_quality")), model=body["model"],
+                     reference_type=params.get("reference_type"))
+        if task.reference_type is not None:
+            fake.intake_element(task)
+        else:
+            fake.intake(task)
         with fake.lock:
             needed = fake.reserve(task)
             if needed > fake.credits:

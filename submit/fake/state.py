@@ -59,6 +59,9 @@ class _Task:
     reserved_credits: float = 0.0
     billed_seconds: int = 0
     video_duration: float | None = None
+    model: str = ""
+    reference_type: str | None = None  # an element task's: video_refer or image_refer
+    element_id: str | None = None  # made when an element task completes
 
 
 @dataclass
@@ -71,6 +74,10 @@ class _File:
     uploaded: float
 
 
+# result_data shapes a completed element task can answer with (see FakeEvoLink.element_result).
+ELEMENT_RESULT_SHAPES = ("object", "list", "nested", "bare", "integer")
+
+
 class _ReplyLost(Exception):
     """A ``drop_after`` fault: the request was acted on, its answer is thrown away."""
 
@@ -79,9 +86,16 @@ class FakeEvoLink:
     def __init__(self, api_key: str = "fake-key", *, host: str = "127.0.0.1", port: int = 0,
                  polls_to_complete: int = 3, credits: float = 10_000.0, credit_unit: str = "uc",
                  code_style: str = "string", link_ttl: float = 86_400, files_accept_video: bool = True,
-                 max_files: int = 2000, check_media: bool = True, quiet: bool = True, profile=None):
+                 max_files: int = 2000, check_media: bool = True, quiet: bool = True, profile=None,
+                 element_result_shape: str = "object"):
         if credit_unit not in ("uc", "credits") or code_style not in ("string", "int"):
             raise ValueError("credit_unit is uc or credits; code_style is string or int")
+        if element_result_shape not in ELEMENT_RESULT_SHAPES:
+            raise ValueError(f"element_result_shape is one of {', '.join(ELEMENT_RESULT_SHAPES)}")
+        # The shape of a completed element task's result_data: UNCONFIRMED (API ref section 9), so
+        # the fake can answer in each plausible one.
+        self.element_result_shape = element_result_shape
+        self.elements: dict[str, str] = {}  # element id -> the reference type it was made from
         self.api_key = api_key
         self.polls_to_complete = max(1, polls_to_complete)
         self.credits = credits
@@ -246,8 +260,50 @@ class FakeEvoLink:
             task.video_duration = max(readings.values()) if readings else None
         task.result_path = video
 
+    def intake_element(self, task: _Task) -> None:
+        """Fetch an element's media and check them against the element's documented limits."""
+        params = task.body["model_params"]
+        if task.reference_type == "video_refer":
+            media = [("element_video", params["element_video_list"]["refer_videos"][0]["video_url"], "video")]
+        else:
+            images = params["element_image_list"]
+            media = [("element_image", images["frontal_image"], "image")] + \
+                [("element_ref", r["image_url"], "image") for r in images["refer_images"]]
+        fetched: dict[str, list[Path]] = {}
+        for role, url, kind in media:
+            path, why = self.fetch(url, kind)
+            if path is None:
+                task.fail_code, task.fail_message = "invalid_parameters", why
+                return
+            fetched.setdefault(role, []).append(path)
+        if self.check_media:
+            from preflight import check_element
+
+            report = check_element(video=(fetched.get("element_video") or [None])[0],
+                                   image=(fetched.get("element_image") or [None])[0],
+                                   refs=fetched.get("element_ref", []), name=params["element_name"],
+                                   description=params["element_description"], metadata_only=True,
+                                   profile=self.profile)
+            for c in report.checks:
+                if c.status.value == "fail":
+                    task.fail_code = "invalid_parameters"
+                    task.fail_message = f"{c.subject} rejected ({c.id}): {c.message}"
+                    return
+
+    def element_result(self, task: _Task) -> Any:
+        """A completed element task's result_data, in the shape this fake was told to use."""
+        element_id = task.element_id
+        return {"object": {"element_id": element_id},
+                "list": {"element_list": [{"element_id": element_id}]},
+                "nested": {"element": {"id": element_id, "name": task.body["model_params"]["element_name"]}},
+                "bare": element_id,
+                "integer": int(element_id)}[self.element_result_shape]
+
     # ------------------------------------------------------------------ billing
     def reserve(self, task: _Task) -> float:
+        if task.reference_type is not None:  # an element: a fixed price per call (API ref section 2a)
+            task.reserved_credits = float(self.profile.value("element.billing")["credits"])
+            return task.reserved_credits
         cap = self.profile.value("video.max_duration")[task.orientation]
         seconds = min(task.video_duration or cap, cap)
         # The product page bills the output "rounded to the nearest integer" (API ref section 8).
@@ -274,14 +330,21 @@ class FakeEvoLink:
         else:
             task.status, task.progress, task.completed_at = "completed", 100, self.now()
             self.used_credits += task.reserved_credits
+            if task.reference_type is not None:
+                # Digits, as element ids were integers before 2026-03-16 (API ref section 2).
+                task.element_id = str(int(self.now() * 1000)) + str(uuid.uuid4().int % 10**6).zfill(6)
+                self.elements[task.element_id] = task.reference_type
 
     def task_body(self, task: _Task) -> dict:
         body: dict[str, Any] = {
-            "created": task.created, "id": task.id, "model": self.profile.value("request.model"), "object": "video.generation.task",
+            "created": task.created, "id": task.id, "model": task.model or self.profile.value("request.model"),
+            "object": "video.generation.task",
             "progress": task.progress, "status": task.status, "type": "video",
             "task_info": {"can_cancel": task.status == "pending"},
         }
-        if task.status == "completed":
+        if task.status == "completed" and task.reference_type is not None:
+            body["result_data"] = self.element_result(task)
+        elif task.status == "completed":
             expires = int(task.completed_at + self.link_ttl)
             body["results"] = [task.result_url or f"{self.url}/results/{task.id}/output.mp4?expires={expires}"]
         if task.status == "failed":
@@ -293,6 +356,7 @@ class FakeEvoLink:
         body = self.task_body(task)
         body["task_info"] = {"can_cancel": True, "estimated_time": 300,
                              "video_duration": task.billed_seconds}
-        body["usage"] = {"billing_rule": "per_second", "credits_reserved": self.reserved_field(task),
+        body["usage"] = {"billing_rule": "per_call" if task.reference_type else "per_second",
+                         "credits_reserved": self.reserved_field(task),
                          "user_group": "default"}
         return body

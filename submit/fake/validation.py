@@ -1,5 +1,5 @@
-"""What the local EvoLink accepts as a generation request, field by field (API ref section 2),
-in the words of the profile it serves."""
+"""What the local EvoLink accepts as a generation request, field by field (API ref section 2), and
+as an element request (section 2a), in the words of the profile it serves."""
 
 from __future__ import annotations
 
@@ -70,15 +70,70 @@ def validate_generation(body: Any, profile) -> str | None:
         needs = profile.value("request.element_requires_orientation")
         if elements and params["character_orientation"] != needs:
             return f"element_list requires character_orientation {needs}"
-    callback = body.get("callback_url")
-    if callback is not None:
-        if not isinstance(callback, str) or len(callback) > profile.value("request.callback_max_chars"):
-            return "callback_url must be a URL of at most 2048 characters"
-        parts = urlsplit(callback)
-        if parts.scheme != "https":
-            return "callback_url must use HTTPS"
-        if parts.username is not None or parts.password is not None:
-            return "callback_url must not carry credentials"
-        if not parts.hostname or _private_host(parts.hostname):
-            return "callback_url must not point to a private address"
+    return _callback_problem(body.get("callback_url"), profile)
+
+
+def _callback_problem(callback: Any, profile) -> str | None:
+    """What is wrong with a callback_url (API ref section 5), if it is given."""
+    if callback is None:
+        return None
+    if not isinstance(callback, str) or len(callback) > profile.value("request.callback_max_chars"):
+        return "callback_url must be a URL of at most 2048 characters"
+    parts = urlsplit(callback)
+    if parts.scheme != "https":
+        return "callback_url must use HTTPS"
+    if parts.username is not None or parts.password is not None:
+        return "callback_url must not carry credentials"
+    if not parts.hostname or _private_host(parts.hostname):
+        return "callback_url must not point to a private address"
     return None
+
+
+_ELEMENT_TOP = {"model", "model_params", "callback_url"}
+_ELEMENT_PARAMS = {"element_name", "element_description", "reference_type", "element_image_list",
+                   "element_video_list", "element_voice_id"}
+
+
+def _url(value: Any) -> bool:
+    return isinstance(value, str) and urlsplit(value).scheme in ("http", "https")
+
+
+def validate_element(body: Any, profile) -> str | None:
+    """What is wrong with a kling-custom-element body (API ref section 2a)."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    if unknown := _unknown(body, _ELEMENT_TOP, "field(s)"):
+        return unknown
+    params = body.get("model_params")
+    if not isinstance(params, dict):
+        return "model_params is required"
+    if unknown := _unknown(params, _ELEMENT_PARAMS, "model_params field(s)"):
+        return unknown
+    for name, key in (("element_name", "element.name_max_chars"), ("element_description", "element.description_max_chars")):
+        value, most = params.get(name), profile.value(key)
+        if not isinstance(value, str) or not value.strip() or len(value) > most:
+            return f"model_params.{name} is required, at most {most} characters"
+    kinds = profile.value("element.reference_types")
+    kind = params.get("reference_type")
+    if kind not in kinds:
+        return f"model_params.reference_type must be one of {', '.join(kinds)}"
+    if kind == "video_refer":
+        videos = (params.get("element_video_list") or {}).get("refer_videos") \
+            if isinstance(params.get("element_video_list"), dict) else None
+        if not isinstance(videos, list) or len(videos) != 1 or not isinstance(videos[0], dict) \
+                or not _url(videos[0].get("video_url")):
+            return "model_params.element_video_list.refer_videos must hold exactly one {video_url}"
+        if "element_image_list" in params:
+            return "element_image_list goes with reference_type image_refer"
+    else:
+        images = params.get("element_image_list")
+        bounds = profile.value("element.refs")
+        if not isinstance(images, dict) or not _url(images.get("frontal_image")):
+            return "model_params.element_image_list.frontal_image is required (a URL)"
+        refs = images.get("refer_images")
+        if not isinstance(refs, list) or not bounds["min"] <= len(refs) <= bounds["max"] or \
+                not all(isinstance(r, dict) and _url(r.get("image_url")) for r in refs):
+            return f"model_params.element_image_list.refer_images must hold {bounds['min']}-{bounds['max']} {{image_url}}"
+        if "element_video_list" in params or "element_voice_id" in params:
+            return "element_video_list and element_voice_id go with reference_type video_refer"
+    return _callback_problem(body.get("callback_url"), profile)
