@@ -11,6 +11,7 @@ failed, 5 the wait timed out (the task may still finish: resume with ``submit wa
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import signal
 import sys
@@ -21,12 +22,13 @@ from pathlib import Path
 import click
 
 from preflight import Request, __version__
+from preflight.cost import element_cost
 from preflight.command import load_job_option, load_profile_option, profile_choice, run_command
 from preflight.formats import render
 from preflight.progress import analysis_progress, terminal_progress, worth_a_bar
 
 from . import flow
-from .body import generation_body
+from .body import element_body, generation_body
 from .client import DEFAULT_POLL_INTERVAL, Client, InvalidId, Task, check_id
 from .config import settings
 from .errors import AlreadySubmitted, DeadlineExceeded, GateRefused, SubmitError, TaskFailed, WaitTimeout
@@ -205,6 +207,14 @@ _format_option = click.option("--format", "fmt", type=click.Choice(["text", "jso
 @click.option("--prompt", metavar="TEXT")
 @click.option("--keep-sound/--no-keep-sound", default=None, help="Keep the reference audio. Default: keep.")
 @click.option("--element-id", "element_ids", multiple=True, metavar="ID", help="A video_refer element (orientation video).")
+@click.option("--element", "element_name", metavar="NAME",
+              help="A custom element by its name in the journal (submit element create); orientation video.")
+@click.option("--element-video", metavar="PATH",
+              help="With --element NAME not made yet: create it from this video first (its price is in the estimate).")
+@click.option("--element-description", metavar="TEXT",
+              help="The description of an element made with --element-video (default: its name).")
+@click.option("--watermark/--no-watermark", default=None,
+              help="model_params.watermark_info. Default: not sent (the service decides).")
 @click.option("--callback-url", metavar="URL", help="HTTPS URL the service calls when the task ends.")
 @click.option("--wait", is_flag=True, help="Wait for the task and download its results.")
 @click.option("--out", default="results", show_default=True, metavar="DIR", help="Where results are saved.")
@@ -238,8 +248,8 @@ _format_option = click.option("--format", "fmt", type=click.Choice(["text", "jso
               help="Constraint profile: a bundled name or a TOML file. Default: the configuration's, else the bundled one.")
 @click.version_option(__version__, prog_name="submit")
 @click.pass_context
-def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_ids, callback_url, wait, out,
-           max_cost, yes, dry_run, force, run_prep, metadata_only, video_host, s3_bucket, s3_endpoint,
+def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_ids, element_name, element_video,
+           element_description, watermark, callback_url, wait, out, max_cost, yes, dry_run, force, run_prep, metadata_only, video_host, s3_bucket, s3_endpoint,
            s3_url_lifetime, poll_interval, wait_timeout, again, api_base, files_base, journal_path, fake_server, fmt,
            job_file, profile_name):
     """Send a checked image and reference video to Kling 3.0 Motion Control on EvoLink."""
@@ -247,7 +257,8 @@ def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_
     profile = load_profile_option(profile_name)
     request = Request(orientation=profile_choice(profile, "request.orientations", orientation, "--orientation"),
                       quality=profile_choice(profile, "request.qualities", quality, "--quality"), prompt=prompt,
-                      keep_sound=keep_sound, element_ids=tuple(element_ids), callback_url=callback_url)
+                      keep_sound=keep_sound, element_ids=tuple(element_ids), callback_url=callback_url,
+                      watermark=watermark, element=element_name)
     if job_file:
         job = load_job_option(job_file, profile)
         image, video = image or job.image, video or job.video
@@ -269,7 +280,8 @@ def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_
             check_key(conf.api_key, conf.key_source)  # before anything else: a bad key fails fast
         except KeyProblem as exc:
             raise click.UsageError(str(exc)) from None
-    ctx.obj = {"settings": conf, "fmt": fmt, "journal": journal_path, "profile": profile, "deadline": deadline}
+    ctx.obj = {"settings": conf, "fmt": fmt, "journal": journal_path, "profile": profile, "deadline": deadline,
+               "poll_interval": poll_interval or DEFAULT_POLL_INTERVAL}
     if ctx.invoked_subcommand is not None:
         return
     if not image or not video:
@@ -279,7 +291,8 @@ def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_
         raise click.UsageError(f"--orientation {words} is required: it sets the duration limit")
     try:
         options = _Options(image, video, request, wait, out, max_cost, yes, dry_run, force, run_prep, metadata_only,
-                           video_host, s3_url_lifetime, poll_interval or DEFAULT_POLL_INTERVAL, again, fmt)
+                           video_host, s3_url_lifetime, poll_interval or DEFAULT_POLL_INTERVAL, again, fmt,
+                           element_video, element_description)
         code = _submit(ctx.obj, stack, profile, options)
     except _Finish as finish:
         code = finish.code
@@ -311,13 +324,21 @@ class _Options:
     interval: float
     again: bool
     fmt: str
+    element_video: str | None = None  # create the element named in the request from this first
+    element_description: str | None = None
 
 
 def _submit(obj, stack, profile, o: _Options) -> int:
     """Gate, then (unless a dry run) host, create and, with --wait, wait and download."""
     conf = obj["settings"]
     given = {"image": o.image, "video": o.video}
-    image, video, report = _gate(profile, o)
+    journal = stack.enter_context(Journal(obj["journal"]))
+    # The same generation twice is told by the request as written (an element by its name),
+    # whether or not the element had to be made first.
+    same = flow.fingerprint(conf.api_base, profile.value("request.model"), given, o.request.resolve(profile).to_dict())
+    request, new_element = _element_to_use(journal, conf.api_base, profile, o)
+    o = dataclasses.replace(o, request=request)
+    image, video, report, new_element = _gate(profile, o, new_element)
     inputs = {"image": image, "video": video}
     # A dry run needs no key: it sends nothing.
     client = stack.enter_context(_client(obj)) if conf.api_key or not o.dry_run else None
@@ -328,22 +349,70 @@ def _submit(obj, stack, profile, o: _Options) -> int:
         _fail(o.fmt, exc, REFUSED, cost=estimate)
     hosts = _hosts(client, conf, o.video_host, o.s3_lifetime)
     if o.dry_run:
-        return _dry_run(profile, o, report, inputs, hosts, estimate)
-    return _send(obj, stack, profile, o, client, report, given, inputs, hosts, estimate)
+        return _dry_run(profile, o, report, inputs, hosts, estimate, new_element)
+    return _send(obj, profile, o, client, report, same, inputs, hosts, estimate, journal, new_element)
 
 
-def _gate(profile, o: _Options):
-    """The inputs (prepped with --prep) and preflight's report on them; refuses what fails
-    unless --force."""
+def _element_to_use(journal: Journal, api_base: str, profile, o: _Options):
+    """The request with a stored element's name turned into its id, and the element to create on
+    the way (or None). Every mistake here is a usage error, found before anything is uploaded."""
+    request = o.request
+    named = request.element
+    if o.element_video and not named:
+        raise click.UsageError("--element-video makes the element named by --element NAME: give the name")
+    if not (named or request.element_ids):
+        return request, None
+    needs = profile.value("request.element_requires_orientation")
+    orientation = request.resolve(profile).orientation
+    if orientation != needs:
+        raise click.UsageError(f"an element needs orientation {needs} (it is {orientation}); give --orientation {needs}")
+    usable = profile.value("element.usable_reference_types")
+    for element_id in request.element_ids:
+        known = journal.element_with_id(element_id)
+        if known is not None and known.reference_type not in usable:
+            raise click.UsageError(f"element {element_id} ({known.name!r}) was made from images ({known.reference_type}"
+                                   f"); Motion Control takes {' or '.join(usable)} elements only")
+    if not named:
+        return request, None
+    stored = journal.element_named(named, api_base)
+    if stored is None:
+        if not o.element_video:
+            raise click.UsageError(f"no element named {named!r} in the journal for {api_base} (see `submit element "
+                                   "list`); make it with `submit element create`, or give --element-video to make it "
+                                   "on the way")
+        from preflight import ElementRequest
+
+        return request, ElementRequest(named, o.element_description or named, o.element_video)
+    if stored.reference_type not in usable:
+        raise click.UsageError(f"element {named!r} was made from images ({stored.reference_type}); Motion Control "
+                               f"takes {' or '.join(usable)} elements only")
+    if o.element_video and Path(o.element_video).is_file() and \
+            stored.sources.get("element_video") != "sha256:" + flow.file_digest(o.element_video):
+        raise click.UsageError(f"an element named {named!r} exists ({stored.element_id}), made from another video; "
+                               "drop --element-video to use it, or choose another name")
+    return dataclasses.replace(request, element=None, element_ids=(*request.element_ids, stored.element_id)), None
+
+
+def _gate(profile, o: _Options, new_element=None):
+    """The inputs (prepped with --prep), the element to make on the way (its video prepped too)
+    and preflight's report on all of them; refuses what fails unless --force."""
     image, video, fmt = o.image, o.video, o.fmt
-    for role, value in (("image", image), ("video", video)):
-        if not flow.is_url(value) and not Path(value).is_file():
+    for role, value in (("image", image), ("video", video), ("element-video", o.element_video)):
+        if value is not None and not flow.is_url(value) and not Path(value).is_file():
             raise click.BadParameter(f"{value}: no such file", param_hint=f"--{role}")
+    if new_element is not None and flow.is_url(new_element.video):
+        raise click.BadParameter(f"{new_element.video}: an element's video must be a local file (it is checked and "
+                                 "hosted here)", param_hint="--element-video")
     if o.run_prep:
         image, video = _run_prep(image, video, o.request, o.out, o.metadata_only, fmt)
+        if new_element is not None:
+            from .element_cli import prep_element_video
+
+            new_element = dataclasses.replace(new_element, video=prep_element_video(new_element.video, o.out,
+                                                                                   o.metadata_only, fmt))
     with terminal_progress(fmt == "text") as progress:  # a bar on a terminal only
         report = flow.gate(image, video, o.request, profile, metadata_only=o.metadata_only,
-                           progress=analysis_progress(progress))
+                           progress=analysis_progress(progress), element=new_element)
     failures = [c for c in report.checks if c.status.value == "fail"]
     if fmt == "text":
         if failures:
@@ -361,23 +430,35 @@ def _gate(profile, o: _Options):
               REFUSED, preflight=report.to_dict())
     if failures and o.force:
         _say(f"warning: submitting despite {len(failures)} failed check(s) (--force)", err=True)
-    return image, video, report
+    return image, video, report, new_element
 
 
-def _dry_run(profile, o: _Options, report, inputs, hosts, estimate) -> int:
-    """The exact body and where each file would go; nothing is uploaded or sent."""
+def _dry_run(profile, o: _Options, report, inputs, hosts, estimate, new_element=None) -> int:
+    """The exact body (and an element's, to be made first) and where each file would go;
+    nothing is uploaded or sent."""
     fmt, resolved = o.fmt, o.request.resolve(profile)
     where = {role: ({"url": value, "host": "user-url"} if flow.is_url(value) else
                     {"path": value, "host": hosts[role].name, "destination": hosts[role].describe(Path(value))})
              for role, value in inputs.items()}
     placeholder = {role: value if flow.is_url(value) else f"<{hosts[role].name} URL of {Path(value).name}>"
                    for role, value in inputs.items()}
+    result: dict = {"dry_run": True}
+    if new_element is not None:
+        urls = {value: f"<{hosts['image' if key != 'element_video' else 'video'].name} URL of {Path(value).name}>"
+                for key, value in flow.element_inputs(new_element).items()}
+        result["element_body"] = element_body(profile, new_element, urls)
+        resolved = dataclasses.replace(resolved, element=None,
+                                       element_ids=(f"<id of the new element {new_element.name}>",))
     body = generation_body(profile, resolved, placeholder["image"], placeholder["video"])
-    result = {"dry_run": True, "body": body, "hosting": where, "cost": estimate, "preflight_ok": report.ok}
+    result.update({"body": body, "hosting": where, "cost": estimate, "preflight_ok": report.ok})
     if fmt == "json":
         _print_json(result)
     else:
         _say("dry run: nothing was uploaded or sent")
+        if new_element is not None:
+            _say("first the element:")
+            _say(json.dumps(result["element_body"], indent=2))
+            _say("then the generation:")
         _say(json.dumps(body, indent=2))
         for role, place in where.items():
             _say(f"{role}: {place.get('path') or place.get('url')} -> {place.get('destination') or 'used as given'}")
@@ -385,13 +466,12 @@ def _dry_run(profile, o: _Options, report, inputs, hosts, estimate) -> int:
     return OK
 
 
-def _send(obj, stack, profile, o: _Options, client, report, given, inputs, hosts, estimate) -> int:
-    """Journal, refuse a duplicate, check user URLs, confirm, host, create; then wait if asked."""
-    conf, fmt, resolved, wait = obj["settings"], o.fmt, o.request.resolve(profile), o.wait
-    journal = stack.enter_context(Journal(obj["journal"]))
+def _send(obj, profile, o: _Options, client, report, same, inputs, hosts, estimate, journal: Journal,
+          new_element=None) -> int:
+    """Refuse a duplicate, check user URLs, confirm, make the element if one is to be made, host,
+    create; then wait if asked."""
+    fmt, resolved, wait = o.fmt, o.request.resolve(profile), o.wait
     again, yes = o.again, o.yes
-    # The user's own files (before prep) and the whole request: the same generation twice.
-    same = flow.fingerprint(conf.api_base, profile.value("request.model"), given, resolved.to_dict())
     fresh_for = profile.value("results.link_lifetime")
     earlier = None if again else journal.duplicate_of(same, fresh_for)
     if earlier is not None:
@@ -403,13 +483,13 @@ def _send(obj, stack, profile, o: _Options, client, report, given, inputs, hosts
         _fail(fmt, GateRefused(problem), REFUSED)
     if fmt == "text":
         _say(_cost_line(report))
-    if not yes:
-        if not sys.stdin.isatty():
-            _fail(fmt, GateRefused("not on a terminal, so nobody can confirm the cost: pass --yes"), REFUSED,
-                  cost=estimate)
-        if not click.confirm("Submit this paid generation?", default=False, err=True):
-            _fail(fmt, GateRefused("not confirmed"), REFUSED, cost=estimate)
+    from .element_cli import confirm
+
+    confirm(yes, fmt, estimate, "Submit this paid generation?" if new_element is None else
+            "Create the element and submit this paid generation?")
     try:
+        if new_element is not None:
+            resolved = _make_element_on_the_way(client, journal, profile, new_element, hosts, o, resolved)
         with terminal_progress(fmt == "text") as progress:
             hosted = flow.host_inputs(inputs, hosts, lambda key, label, sent, total: progress(
                 key, label, sent, total) if worth_a_bar("bytes", total) else None)
@@ -441,6 +521,24 @@ def _send(obj, stack, profile, o: _Options, client, report, given, inputs, hosts
         if not wait:
             _say(f"follow it with: submit wait {task.id}")
     return OK
+
+
+def _make_element_on_the_way(client, journal, profile, element, hosts, o: _Options, resolved):
+    """Host and create the element, wait for its id, and return the request naming it."""
+    from .element_cli import wait_for_element
+
+    element_hosts = {key: hosts["video" if key == "element_video" else "image"] for key in flow.element_inputs(element)}
+    with terminal_progress(o.fmt == "text") as progress:
+        hosted = flow.host_inputs(flow.element_inputs(element), element_hosts, lambda key, label, sent, total: progress(
+            key, label, sent, total) if worth_a_bar("bytes", total) else None)
+    cost = element_cost(profile).to_dict()
+    created = flow.create_element(client, journal, profile, element, hosted, cost, again=o.again)
+    if o.fmt == "text":
+        _say(f"created element task {created.task.id} (journal row {created.row})")
+    stored = wait_for_element(client, journal, created.task.id, o.interval, o.fmt)
+    if o.fmt == "text":
+        _say(f"element {stored.name!r}: {stored.element_id}")
+    return dataclasses.replace(resolved, element=None, element_ids=(*resolved.element_ids, stored.element_id))
 
 
 def _cost_line(report) -> str:
@@ -664,6 +762,10 @@ def fake_server(host, port, key, polls, credit_balance, credit_unit, code_style,
 
 
 submit.add_command(fake_server)
+
+from .element_cli import element as _element_commands  # noqa: E402  (it builds on the helpers above)
+
+submit.add_command(_element_commands)
 
 
 def main() -> None:

@@ -11,24 +11,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from preflight import Report, Request, check
+from preflight import ElementRequest, Report, Request, check
 from preflight.profile import Profile
 
-from .client import Client, Download, Task, new_idempotency_key
-from .errors import DeadlineExceeded, GateRefused, SubmitError, TransportError
+from .body import element_body
+from .client import Client, Download, InvalidId, Task, new_idempotency_key
+from .errors import ApiError, DeadlineExceeded, ErrorInfo, GateRefused, SubmitError, TransportError
 from .hosting import HostedFile, Host, UrlCheck, check_url
-from .journal import CREATED, REFUSED, SENT, UNSENT, Journal
+from .journal import CREATED, REFUSED, SENT, UNSENT, Journal, StoredElement
 
 
 def is_url(value: str) -> bool:
     return value.lower().startswith(("http://", "https://"))
 
 
-def gate(image: str, video: str, request: Request, profile: Profile, *, metadata_only: bool = False,
-         progress=None) -> Report:
-    """preflight on whichever inputs are local files (URLs are checked by ``check_urls``)."""
-    return check(image=None if is_url(image) else image, video=None if is_url(video) else video,
-                 request=request, metadata_only=metadata_only, profile=profile, progress=progress)
+def gate(image: str | None, video: str | None, request: Request, profile: Profile, *, metadata_only: bool = False,
+         progress=None, element: ElementRequest | None = None) -> Report:
+    """preflight on whichever inputs are local files (URLs are checked by ``check_urls``), and on
+    a custom element made on the way (``element``, local files; its price is in the cost)."""
+    local = (lambda value: None if value is None or is_url(value) else value)
+    return check(image=local(image), video=local(video), request=request, metadata_only=metadata_only,
+                 profile=profile, progress=progress, element=element)
 
 
 def check_urls(client: Client, inputs: dict[str, str], profile: Profile) -> list[UrlCheck]:
@@ -164,6 +167,13 @@ def recover(client: Client, journal: Journal, row: int) -> Created:
 
 
 def record_task(journal: Journal, task: Task, outputs: list[str] | None = None) -> None:
+    """What the service said of a task, into its journal row (and an element's id, once made)."""
+    if task.status == "completed" and task.result_data is not None:
+        try:
+            element_id = task.element_id()
+        except InvalidId:
+            element_id = None  # not a plain token: never used; the raw answer is kept
+        journal.element_made(task.id, element_id, task.result_data)
     fields: dict = {"status": task.status, "progress": task.progress, "results": task.results,
                     "error": task.error.to_dict() if task.error else None}
     if task.status == "completed":
@@ -199,3 +209,57 @@ def download(client: Client, journal: Journal, task: Task, out_dir: str | Path, 
                             on_progress=on_progress)
     record_task(journal, task, [str(f.path) for f in files])
     return files
+
+
+# ---------------------------------------------------------------------- custom elements
+
+def element_inputs(element: ElementRequest) -> dict[str, str]:
+    """Each of an element's media by a key of its own: element_video, or element_image and
+    element_ref_1..3 (the keys that hosting and the journal's sources use)."""
+    inputs = {"element_video": element.video} if element.video else {}
+    if element.image:
+        inputs["element_image"] = element.image
+    inputs.update({f"element_ref_{i}": ref for i, ref in enumerate(element.refs, 1)})
+    return inputs
+
+
+def element_sources(element: ElementRequest) -> dict[str, str]:
+    """Each medium's content (sha256 of a file, or a URL as written): what made an element."""
+    return {key: value if is_url(value) else "sha256:" + file_digest(value)
+            for key, value in element_inputs(element).items()}
+
+
+def create_element(client: Client, journal: Journal, profile: Profile, element: ElementRequest,
+                   hosted: dict[str, HostedFile], estimate: dict | None = None, *, again: bool = False) -> Created:
+    """POST the element task (journalled like a generation: written first, one Idempotency-Key,
+    an identical creation still in flight refused) and record the element under its name."""
+    urls = {value: hosted[key].url for key, value in element_inputs(element).items()}
+    body = element_body(profile, element, urls)
+    sources = element_sources(element)
+    same = fingerprint(client.api_base, profile.value("element.model"), element_inputs(element),
+                       {"name": element.name, "description": element.description})
+    # fresh_for=0: a completed element is found by name (``StoredElement``), not as a duplicate.
+    created = create(client, journal, body, estimate, fingerprint=same, fresh_for=0, again=again)
+    if journal.element_of_submission(created.row) is None:
+        journal.add_element(client.api_base, element.name or "", element.description, element.reference_type or "",
+                            sources, created.row)
+    return created
+
+
+def finish_element(client: Client, journal: Journal, task_id: str, *, interval: float,
+                   on_update: Callable[[Task], None] | None = None) -> StoredElement:
+    """Wait for an element task and return the stored element with its id."""
+    def told(task: Task) -> None:
+        record_task(journal, task)
+        if on_update is not None:
+            on_update(task)
+
+    task = client.wait(task_id, interval=interval, timeout=float("inf"), on_update=told)
+    record_task(journal, task)
+    row = journal.row_of(task_id)
+    stored = journal.element_of_submission(row) if row is not None else None
+    if stored is None or stored.element_id is None:
+        shown = json.dumps(task.result_data)[:200]
+        raise ApiError(f"element task {task_id} completed without a usable element id in result_data ({shown}); "
+                       "the answer is kept in the journal", ErrorInfo("malformed_response", "no element id"), task_id)
+    return stored

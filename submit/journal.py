@@ -75,6 +75,21 @@ def default_path() -> Path:
     return user_data_path("motion-preflight", appauthor=False) / "journal.sqlite3"
 
 
+def same_service(a: str, b: str) -> bool:
+    """Whether two API bases are one service. Servers on this machine's loopback are local test
+    servers (the bundled fake), whose port changes from run to run: they count as one."""
+    from urllib.parse import urlsplit
+
+    def key(url: str) -> str:
+        parts = urlsplit(url.rstrip("/"))
+        host = (parts.hostname or "").lower()
+        if host in ("localhost", "::1") or host.startswith("127."):
+            return "loopback"
+        return f"{parts.scheme}://{parts.netloc.lower()}{parts.path}"
+
+    return key(a) == key(b)
+
+
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -138,8 +153,9 @@ class _Elements:
              json.dumps(sources), submission))
         return int(cur.lastrowid)
 
-    def element_made(self, task_id: str, element_id: str, result_data: Any) -> None:
-        """The element id of the element whose creation task is ``task_id`` (if this journal made it)."""
+    def element_made(self, task_id: str, element_id: str | None, result_data: Any) -> None:
+        """What the completed creation task ``task_id`` answered (if this journal made it): the
+        element's id (None when the answer held no usable one) and the raw ``result_data``."""
         self._db.execute(
             "UPDATE elements SET element_id = ?, result_data = ?, updated_at = ? WHERE submission = "
             "(SELECT id FROM submissions WHERE task_id = ?)",
@@ -149,9 +165,10 @@ class _Elements:
         return [self._element(r) for r in self._db.execute("SELECT * FROM elements ORDER BY id DESC").fetchall()]
 
     def element_named(self, name: str, api_base: str | None = None) -> StoredElement | None:
-        """The newest element of this name with an id (on ``api_base`` if given)."""
+        """The newest element of this name with an id (made on the service at ``api_base``, if given)."""
         for element in self.elements():
-            if element.name == name and element.element_id and api_base in (None, element.api_base):
+            if element.name == name and element.element_id and (api_base is None
+                                                                 or same_service(api_base, element.api_base)):
                 return element
         return None
 
