@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -29,106 +28,14 @@ from preflight.progress import analysis_progress, terminal_progress, worth_a_bar
 
 from . import flow
 from .body import element_body, generation_body
+from .cli_common import (FAKE_KEY, OK, REFUSED, Finish, code_for, cost_line, fail, format_option, hosts_for,
+                         make_client, open_journal, output_format, print_json, say)
 from .client import DEFAULT_POLL_INTERVAL, Client, InvalidId, Task, check_id
 from .config import settings
-from .errors import AlreadySubmitted, DeadlineExceeded, GateRefused, SubmitError, TaskFailed, WaitTimeout
+from .element_cli import confirm, element as element_commands, prep_element_video, wait_for_element
+from .errors import AlreadySubmitted, GateRefused, SubmitError
 from .journal import Journal
 from .secrets import KeyProblem, check_key, redact
-
-OK, REFUSED, USAGE, INTERNAL, SERVICE, TIMEOUT = 0, 1, 2, 3, 4, 5
-# The key the embedded local EvoLink (--fake-server) accepts; not a secret.
-_FAKE_KEY = "fake-key"
-
-# Every string this process prints passes through ``redact``: a key that somehow reaches a
-# message (a server echoing it, say) is masked in every form before it can be seen.
-
-
-def _say(text: str = "", err: bool = False) -> None:
-    click.echo(redact(text), err=err)
-
-
-def _print_json(obj: dict) -> None:
-    click.echo(redact(json.dumps(obj, indent=2, default=str)))
-
-
-class _Finish(Exception):
-    """Leave with this exit code after the result has been printed."""
-
-    def __init__(self, code: int):
-        self.code = code
-
-
-def _fail(fmt: str, exc: SubmitError, code: int, **extra) -> None:
-    if fmt == "json":
-        error = exc.info.to_dict() if exc.info else {"code": _ERROR_NAMES.get(type(exc), "error"), "message": str(exc)}
-        error["detail"] = str(exc)  # the whole sentence, with what to do next
-        _print_json({"task_id": exc.task_id, "status": extra.pop("status", None), "outputs": [], "error": error,
-                     **extra})
-    else:
-        _say(f"submit: {exc}", err=True)
-    raise _Finish(code)
-
-
-_ERROR_NAMES = {GateRefused: "refused", WaitTimeout: "wait_timeout", TaskFailed: "task_failed",
-                DeadlineExceeded: "deadline_exceeded", AlreadySubmitted: "already_submitted"}
-
-
-def _code_for(exc: SubmitError) -> int:
-    if isinstance(exc, (GateRefused, TaskFailed)):
-        return REFUSED
-    if isinstance(exc, InvalidId) and exc.info and exc.info.name == "invalid_id":
-        return USAGE
-    if isinstance(exc, WaitTimeout):
-        return TIMEOUT
-    if exc.info is not None and exc.info.caller_error:  # wrong key, unknown task, bad request: not an outage
-        return USAGE
-    return SERVICE
-
-
-# The deadline's last resort: a read that blocks inside the HTTP library (headers sent a byte
-# a second) is interrupted this long after the deadline, if the client's own checks have not
-# ended it first.
-_DEADLINE_GRACE_S = 1.0
-
-
-def _arm_deadline(deadline: float) -> None:
-    """Interrupt whatever runs when ``deadline`` (a monotonic time) has passed."""
-    def expired(signum, frame):
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        raise DeadlineExceeded("the command's --timeout passed; a task already created goes on (see `submit list`)")
-
-    if hasattr(signal, "SIGALRM"):
-        signal.signal(signal.SIGALRM, expired)
-        signal.setitimer(signal.ITIMER_REAL, max(0.01, deadline - time.monotonic() + _DEADLINE_GRACE_S))
-
-
-def _client(ctx_obj: dict) -> Client:
-    conf = ctx_obj["settings"]
-    if not conf.api_key:
-        raise click.UsageError("no API key: set EVOLINK_API_KEY, put api_key in the config file, "
-                               "or try everything locally with --fake-server")
-    redact.add(conf.api_key)
-    try:
-        check_key(conf.api_key, conf.key_source)  # before any request, so the key never meets the network
-    except KeyProblem as exc:
-        raise click.UsageError(str(exc)) from None
-
-    def told(attempt: int, why: str, delay: float) -> None:
-        if ctx_obj["fmt"] == "text":
-            _say(f"  retrying ({why}) in {delay:.1f} s", err=True)
-
-    deadline = ctx_obj["deadline"]
-    _arm_deadline(deadline)
-    return Client(conf.api_key, api_base=conf.api_base, files_base=conf.files_base, on_retry=told,
-                  deadline=deadline - time.monotonic(), **_client_bounds(ctx_obj["profile"]))
-
-
-def _client_bounds(profile) -> dict:
-    """The client's byte bounds and id rules, from the profile."""
-    return {"max_reply_bytes": profile.value("network.max_reply_bytes"),
-            "max_result_bytes": profile.value("results.max_file_size"),
-            "result_extensions": tuple(profile.value("results.extensions")),
-            "id_max_chars": profile.value("network.task_id_max_chars")}
 
 
 def _task_id_argument(ctx, task_id: str) -> str:
@@ -154,7 +61,7 @@ def _download(client: Client, journal: Journal, task: Task, out: str, fmt: str, 
     """A completed task's results into ``out``, warning first when their links are near expiry."""
     warning = flow.link_expiry_warning(task, journal, profile.value("results.link_lifetime"))
     if warning and fmt == "text":
-        _say(f"warning: {warning}", err=True)
+        say(f"warning: {warning}", err=True)
     with terminal_progress(fmt == "text") as bar:
         files = flow.download(client, journal, task, out, profile,
                               on_progress=lambda done, total: bar("download", f"downloading {task.id}", done, total or 0))
@@ -167,18 +74,18 @@ def _task_result(task: Task, outputs: list[str], **extra) -> dict:
 
 def _show_task(task: Task, outputs: list[str], fmt: str, **extra) -> None:
     if fmt == "json":
-        _print_json(_task_result(task, outputs, **extra))
+        print_json(_task_result(task, outputs, **extra))
         return
     line = f"{task.id}  {task.status}"
     if task.status not in ("completed", "failed"):
         line += f"  {task.progress}%"
-    _say(line)
+    say(line)
     if task.error:
-        _say(f"  error: {task.error.describe()}")
+        say(f"  error: {task.error.describe()}")
     for url in task.results:
-        _say(f"  result: {url}")
+        say(f"  result: {url}")
     for path in outputs:
-        _say(f"  saved: {path}")
+        say(f"  saved: {path}")
 
 
 _EPILOG = """\b
@@ -193,8 +100,6 @@ Exit codes: 0 done, 1 refused before sending or the task failed, 2 usage error,
 3 internal error, 4 the service or network failed, 5 the wait timed out.
 """
 
-_format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default=None,
-                              help="Output format (default: text, or the group's --format).")
 
 
 @click.group(invoke_without_command=True, epilog=_EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
@@ -267,11 +172,11 @@ def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_
     if fake_server:
         from .fake import FakeEvoLink
 
-        fake = stack.enter_context(FakeEvoLink(api_key=_FAKE_KEY, profile=profile))
+        fake = stack.enter_context(FakeEvoLink(api_key=FAKE_KEY, profile=profile))
         api_base = files_base = fake.url
         poll_interval = poll_interval if poll_interval is not None else 0.2
     try:
-        conf = settings(api_base, files_base, s3_bucket, s3_endpoint, api_key=_FAKE_KEY if fake_server else None)
+        conf = settings(api_base, files_base, s3_bucket, s3_endpoint, api_key=FAKE_KEY if fake_server else None)
     except SubmitError as exc:  # a config file that is unsafe or unreadable
         raise click.UsageError(str(exc)) from None
     if conf.api_key:
@@ -294,12 +199,12 @@ def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_
                            video_host, s3_url_lifetime, poll_interval or DEFAULT_POLL_INTERVAL, again, fmt,
                            element_video, element_description)
         code = _submit(ctx.obj, stack, profile, options)
-    except _Finish as finish:
+    except Finish as finish:
         code = finish.code
     except SubmitError as exc:  # the deadline, or a step without its own handling
         try:
-            _fail(fmt, exc, _code_for(exc))
-        except _Finish as finish:
+            fail(fmt, exc, code_for(exc))
+        except Finish as finish:
             code = finish.code
     sys.exit(code)
 
@@ -341,13 +246,13 @@ def _submit(obj, stack, profile, o: _Options) -> int:
     image, video, report, new_element = _gate(profile, o, new_element)
     inputs = {"image": image, "video": video}
     # A dry run needs no key: it sends nothing.
-    client = stack.enter_context(_client(obj)) if conf.api_key or not o.dry_run else None
+    client = stack.enter_context(make_client(obj)) if conf.api_key or not o.dry_run else None
     estimate = report.cost.to_dict() if report.cost else None
     try:
         flow.check_budget(report, o.max_cost)
     except GateRefused as exc:
-        _fail(o.fmt, exc, REFUSED, cost=estimate)
-    hosts = _hosts(client, conf, o.video_host, o.s3_lifetime)
+        fail(o.fmt, exc, REFUSED, cost=estimate)
+    hosts = hosts_for(client, conf, o.video_host, o.s3_lifetime)
     if o.dry_run:
         return _dry_run(profile, o, report, inputs, hosts, estimate, new_element)
     return _send(obj, profile, o, client, report, same, inputs, hosts, estimate, journal, new_element)
@@ -406,8 +311,6 @@ def _gate(profile, o: _Options, new_element=None):
     if o.run_prep:
         image, video = _run_prep(image, video, o.request, o.out, o.metadata_only, fmt)
         if new_element is not None:
-            from .element_cli import prep_element_video
-
             new_element = dataclasses.replace(new_element, video=prep_element_video(new_element.video, o.out,
                                                                                    o.metadata_only, fmt))
     with terminal_progress(fmt == "text") as progress:  # a bar on a terminal only
@@ -416,20 +319,20 @@ def _gate(profile, o: _Options, new_element=None):
     failures = [c for c in report.checks if c.status.value == "fail"]
     if fmt == "text":
         if failures:
-            _say(render(report, "text"), err=True)
+            say(render(report, "text"), err=True)
         else:
             n = report.counts()
             warnings = f"{n['warn']} warning" + ("" if n["warn"] == 1 else "s")
-            _say(f"preflight: ok ({n['pass']} passed, {warnings}, {n['skip']} skipped)")
+            say(f"preflight: ok ({n['pass']} passed, {warnings}, {n['skip']} skipped)")
             for c in report.checks:
                 if c.status.value == "warn":
-                    _say(f"  warning {c.id}: {c.message}", err=True)
+                    say(f"  warning {c.id}: {c.message}", err=True)
     if failures and not o.force:
         names = ", ".join(sorted({c.id for c in failures}))
-        _fail(fmt, GateRefused(f"preflight failed ({names}); fix the inputs (`prep` can), or pass --force"),
+        fail(fmt, GateRefused(f"preflight failed ({names}); fix the inputs (`prep` can), or pass --force"),
               REFUSED, preflight=report.to_dict())
     if failures and o.force:
-        _say(f"warning: submitting despite {len(failures)} failed check(s) (--force)", err=True)
+        say(f"warning: submitting despite {len(failures)} failed check(s) (--force)", err=True)
     return image, video, report, new_element
 
 
@@ -452,17 +355,17 @@ def _dry_run(profile, o: _Options, report, inputs, hosts, estimate, new_element=
     body = generation_body(profile, resolved, placeholder["image"], placeholder["video"])
     result.update({"body": body, "hosting": where, "cost": estimate, "preflight_ok": report.ok})
     if fmt == "json":
-        _print_json(result)
+        print_json(result)
     else:
-        _say("dry run: nothing was uploaded or sent")
+        say("dry run: nothing was uploaded or sent")
         if new_element is not None:
-            _say("first the element:")
-            _say(json.dumps(result["element_body"], indent=2))
-            _say("then the generation:")
-        _say(json.dumps(body, indent=2))
+            say("first the element:")
+            say(json.dumps(result["element_body"], indent=2))
+            say("then the generation:")
+        say(json.dumps(body, indent=2))
         for role, place in where.items():
-            _say(f"{role}: {place.get('path') or place.get('url')} -> {place.get('destination') or 'used as given'}")
-        _say(_cost_line(report))
+            say(f"{role}: {place.get('path') or place.get('url')} -> {place.get('destination') or 'used as given'}")
+        say(cost_line(report))
     return OK
 
 
@@ -477,14 +380,12 @@ def _send(obj, profile, o: _Options, client, report, same, inputs, hosts, estima
     if earlier is not None:
         from .journal import describe_duplicate
 
-        _fail(fmt, AlreadySubmitted(describe_duplicate(earlier), None, earlier.task_id, row=earlier.row), REFUSED,
+        fail(fmt, AlreadySubmitted(describe_duplicate(earlier), None, earlier.task_id, row=earlier.row), REFUSED,
               journal_row=earlier.row)
     for problem in _url_problems(client, inputs, profile, fmt):
-        _fail(fmt, GateRefused(problem), REFUSED)
+        fail(fmt, GateRefused(problem), REFUSED)
     if fmt == "text":
-        _say(_cost_line(report))
-    from .element_cli import confirm
-
+        say(cost_line(report))
     confirm(yes, fmt, estimate, "Submit this paid generation?" if new_element is None else
             "Create the element and submit this paid generation?")
     try:
@@ -497,36 +398,34 @@ def _send(obj, profile, o: _Options, client, report, same, inputs, hosts, estima
         created = flow.create(client, journal, body, estimate, fingerprint=same, fresh_for=fresh_for,
                               again=again)
     except SubmitError as exc:
-        _fail(fmt, exc, _code_for(exc), cost=estimate)
+        fail(fmt, exc, code_for(exc), cost=estimate)
     task = created.task
     if fmt == "text":
-        _say(f"created {task.id} (journal row {created.row}){' (replayed)' if task.replayed else ''}")
+        say(f"created {task.id} (journal row {created.row}){' (replayed)' if task.replayed else ''}")
         if created.reserved:
-            _say(f"  reserved {created.reserved['credits']:g} credits")
+            say(f"  reserved {created.reserved['credits']:g} credits")
         for warning in created.warnings:
-            _say(f"warning: {warning}", err=True)
+            say(f"warning: {warning}", err=True)
     outputs: list[str] = []
     if wait:
         try:
             task, outputs = _wait_and_download(client, journal, task.id, o.out, o.interval, fmt, profile)
         except SubmitError as exc:
             exc.task_id = exc.task_id or task.id
-            _fail(fmt, exc, _code_for(exc), journal_row=created.row, cost=estimate)
+            fail(fmt, exc, code_for(exc), journal_row=created.row, cost=estimate)
     if fmt == "json":
-        _print_json(_task_result(task, outputs, journal_row=created.row, cost=estimate, reserved=created.reserved,
+        print_json(_task_result(task, outputs, journal_row=created.row, cost=estimate, reserved=created.reserved,
                                  hosted={r: {"host": h.host, "url": h.url, "expires_at": h.expires_at}
                                          for r, h in hosted.items()}, warnings=created.warnings))
     else:
         _show_task(task, outputs, fmt)
         if not wait:
-            _say(f"follow it with: submit wait {task.id}")
+            say(f"follow it with: submit wait {task.id}")
     return OK
 
 
 def _make_element_on_the_way(client, journal, profile, element, hosts, o: _Options, resolved):
     """Host and create the element, wait for its id, and return the request naming it."""
-    from .element_cli import wait_for_element
-
     element_hosts = {key: hosts["video" if key == "element_video" else "image"] for key in flow.element_inputs(element)}
     with terminal_progress(o.fmt == "text") as progress:
         hosted = flow.host_inputs(flow.element_inputs(element), element_hosts, lambda key, label, sent, total: progress(
@@ -534,34 +433,15 @@ def _make_element_on_the_way(client, journal, profile, element, hosts, o: _Optio
     cost = element_cost(profile).to_dict()
     created = flow.create_element(client, journal, profile, element, hosted, cost, again=o.again)
     if o.fmt == "text":
-        _say(f"created element task {created.task.id} (journal row {created.row})")
+        say(f"created element task {created.task.id} (journal row {created.row})")
     stored = wait_for_element(client, journal, created.task.id, o.interval, o.fmt)
     if o.fmt == "text":
-        _say(f"element {stored.name!r}: {stored.element_id}")
+        say(f"element {stored.name!r}: {stored.element_id}")
     return dataclasses.replace(resolved, element=None, element_ids=(*resolved.element_ids, stored.element_id))
 
 
-def _cost_line(report) -> str:
-    cost = report.cost
-    if cost is None:
-        return "cost: not estimated (see the request checks)"
-    bound = "at most " if cost.upper_bound else ""
-    return (f"cost: {bound}{cost.credits:g} credits, about ${cost.usd:.2f} "
-            f"(up to ${flow.worst_case_usd(report):.2f} at the other published rate); {cost.basis}")
 
 
-def _hosts(client, conf, video_host: str, lifetime: int) -> dict:
-    from .hosting import EvoLinkFilesHost, S3Host
-
-    files = EvoLinkFilesHost(client, conf.files_base)
-    if video_host == "s3" or (video_host == "auto" and conf.s3_bucket):
-        if not conf.s3_bucket:
-            raise click.UsageError("--video-host s3 needs --s3-bucket (or SUBMIT_S3_BUCKET)")
-        video = S3Host(conf.s3_bucket, prefix=conf.s3_prefix, lifetime=lifetime, endpoint_url=conf.s3_endpoint,
-                       region=conf.s3_region)
-    else:
-        video = files
-    return {"image": files, "video": video}
 
 
 def _url_problems(client, inputs, profile, fmt) -> list[str]:
@@ -570,7 +450,7 @@ def _url_problems(client, inputs, profile, fmt) -> list[str]:
         problems.extend(result.problems)
         if fmt == "text":
             for warning in result.warnings:
-                _say(f"warning: {warning}", err=True)
+                say(f"warning: {warning}", err=True)
     return problems
 
 
@@ -584,22 +464,17 @@ def _run_prep(image, video, request, out, metadata_only, fmt):
     refused = [i for i in plan.items if i.refused]
     if refused:
         why = "; ".join(f"{i.source}: {i.refused}" for i in refused)
-        _fail(fmt, GateRefused(f"prep cannot fix the inputs: {why}"), REFUSED)
+        fail(fmt, GateRefused(f"prep cannot fix the inputs: {why}"), REFUSED)
     paths = {o["role"]: o["path"] for o in result.outputs}
     if fmt == "text":
         for o in result.outputs:
             if o["changed"]:
-                _say(f"prep: {o['role']} -> {o['path']}")
+                say(f"prep: {o['role']} -> {o['path']}")
     return paths.get("image", image), paths.get("video", video)
 
 
-# ---------------------------------------------------------------------- subcommands
-def _journal(ctx) -> Journal:
-    return ctx.with_resource(Journal(ctx.obj["journal"]))
 
 
-def _fmt(ctx, fmt):
-    return fmt or ctx.obj["fmt"]
 
 
 def _run_sub(ctx, fmt, action) -> None:
@@ -607,25 +482,25 @@ def _run_sub(ctx, fmt, action) -> None:
         code = action()
     except SubmitError as exc:
         try:
-            _fail(fmt, exc, _code_for(exc))
-        except _Finish as finish:
+            fail(fmt, exc, code_for(exc))
+        except Finish as finish:
             code = finish.code
     sys.exit(code or OK)
 
 
 @submit.command()
 @click.argument("task_id")
-@_format_option
+@format_option
 @click.pass_context
 def status(ctx, task_id, fmt):
     """Show a task's status once (no waiting)."""
-    fmt = _fmt(ctx, fmt)
+    fmt = output_format(ctx, fmt)
     task_id = _task_id_argument(ctx, task_id)
 
     def action():
-        client = ctx.with_resource(_client(ctx.obj))
+        client = ctx.with_resource(make_client(ctx.obj))
         task = client.get_task(task_id)
-        flow.record_task(_journal(ctx), task)
+        flow.record_task(open_journal(ctx), task)
         _show_task(task, [], fmt)
         return REFUSED if task.status == "failed" else OK
 
@@ -638,18 +513,18 @@ def status(ctx, task_id, fmt):
 @click.option("--poll-interval", type=float, default=DEFAULT_POLL_INTERVAL, show_default=True, metavar="SECONDS")
 @click.option("--timeout", "wait_timeout", type=click.FloatRange(min=0, min_open=True), default=None,
               metavar="SECONDS", help="A deadline for waiting and downloading (default: the group's --timeout).")
-@_format_option
+@format_option
 @click.pass_context
 def wait(ctx, task_id, out, poll_interval, wait_timeout, fmt):
     """Wait for any task (one from the journal or not) and download its results."""
-    fmt = _fmt(ctx, fmt)
+    fmt = output_format(ctx, fmt)
     task_id = _task_id_argument(ctx, task_id)
     if wait_timeout is not None:
         ctx.obj["deadline"] = time.monotonic() + wait_timeout
 
     def action():
-        client = ctx.with_resource(_client(ctx.obj))
-        task, outputs = _wait_and_download(client, _journal(ctx), task_id, out, poll_interval, fmt,
+        client = ctx.with_resource(make_client(ctx.obj))
+        task, outputs = _wait_and_download(client, open_journal(ctx), task_id, out, poll_interval, fmt,
                                            ctx.obj["profile"])
         _show_task(task, outputs, fmt)
         return OK
@@ -660,16 +535,16 @@ def wait(ctx, task_id, out, poll_interval, wait_timeout, fmt):
 @submit.command()
 @click.argument("task_id")
 @click.option("--out", default="results", show_default=True, metavar="DIR")
-@_format_option
+@format_option
 @click.pass_context
 def download(ctx, task_id, out, fmt):
     """Download a completed task's results (resumes a broken download)."""
-    fmt = _fmt(ctx, fmt)
+    fmt = output_format(ctx, fmt)
     task_id = _task_id_argument(ctx, task_id)
 
     def action():
-        client = ctx.with_resource(_client(ctx.obj))
-        journal = _journal(ctx)
+        client = ctx.with_resource(make_client(ctx.obj))
+        journal = open_journal(ctx)
         task = client.get_task(task_id)
         flow.record_task(journal, task)
         _show_task(task, _download(client, journal, task, out, fmt, ctx.obj["profile"]), fmt)
@@ -680,34 +555,34 @@ def download(ctx, task_id, out, fmt):
 
 @submit.command(name="list")
 @click.option("--limit", type=int, default=20, show_default=True)
-@_format_option
+@format_option
 @click.pass_context
 def list_(ctx, limit, fmt):
     """Show the journal: every submission, newest first."""
-    fmt = _fmt(ctx, fmt)
-    entries = _journal(ctx).entries(limit)
+    fmt = output_format(ctx, fmt)
+    entries = open_journal(ctx).entries(limit)
     if fmt == "json":
-        _print_json({"tasks": [e.to_dict() for e in entries]})
+        print_json({"tasks": [e.to_dict() for e in entries]})
         return
     if not entries:
-        _say("the journal is empty")
+        say("the journal is empty")
     for e in entries:
         state = e.status or e.state
         who = e.task_id or (f"answer lost: `submit recover {e.row}`" if e.state in ("sending", "sent") else "-")
-        _say(f"{e.row:>4}  {e.created_at}  {state:<10}  {who}  {', '.join(e.outputs)}")
+        say(f"{e.row:>4}  {e.created_at}  {state:<10}  {who}  {', '.join(e.outputs)}")
 
 
 @submit.command()
 @click.argument("row", type=int)
-@_format_option
+@format_option
 @click.pass_context
 def recover(ctx, row, fmt):
     """Find the task of a submission whose answer was lost (same Idempotency-Key, never a second task)."""
-    fmt = _fmt(ctx, fmt)
+    fmt = output_format(ctx, fmt)
 
     def action():
-        client = ctx.with_resource(_client(ctx.obj))
-        created = flow.recover(client, _journal(ctx), row)
+        client = ctx.with_resource(make_client(ctx.obj))
+        created = flow.recover(client, open_journal(ctx), row)
         _show_task(created.task, [], fmt, journal_row=row)
         return OK
 
@@ -715,20 +590,20 @@ def recover(ctx, row, fmt):
 
 
 @submit.command()
-@_format_option
+@format_option
 @click.pass_context
 def credits(ctx, fmt):
     """Show the remaining credits of the key and of the account."""
-    fmt = _fmt(ctx, fmt)
+    fmt = output_format(ctx, fmt)
 
     def action():
-        data = ctx.with_resource(_client(ctx.obj)).credits()
+        data = ctx.with_resource(make_client(ctx.obj)).credits()
         if fmt == "json":
-            _print_json({"credits": data})
+            print_json({"credits": data})
         else:
             for who in ("token", "user"):
                 if isinstance(data.get(who), dict):
-                    _say(f"{who}: {data[who].get('remaining_credits')} credits left")
+                    say(f"{who}: {data[who].get('remaining_credits')} credits left")
         return OK
 
     _run_sub(ctx, fmt, action)
@@ -762,10 +637,7 @@ def fake_server(host, port, key, polls, credit_balance, credit_unit, code_style,
 
 
 submit.add_command(fake_server)
-
-from .element_cli import element as _element_commands  # noqa: E402  (it builds on the helpers above)
-
-submit.add_command(_element_commands)
+submit.add_command(element_commands)
 
 
 def main() -> None:

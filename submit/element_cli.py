@@ -19,8 +19,8 @@ from preflight.progress import analysis_progress, terminal_progress, worth_a_bar
 
 from . import flow
 from .body import element_body
-from .cli import (OK, REFUSED, USAGE, _client, _code_for, _cost_line, _fail, _Finish, _fmt, _format_option, _hosts,
-                  _journal, _print_json, _say)
+from .cli_common import (OK, REFUSED, USAGE, Finish, code_for, cost_line, fail, format_option, hosts_for,
+                         make_client, open_journal, output_format, print_json, say)
 from .errors import GateRefused, SubmitError
 from .journal import Journal, StoredElement
 
@@ -53,12 +53,12 @@ def element() -> None:
 @click.option("--metadata-only", is_flag=True, help="Gate on the documented limits only (no face or cut analysis).")
 @click.option("--again", is_flag=True, help="Make it even though an element of this name exists (pays again).")
 @click.option("--no-wait", is_flag=True, help="Return once the task is created; `submit wait TASK_ID` fetches the id.")
-@_format_option
+@format_option
 @click.pass_context
 def create(ctx, name, description, video, image, refs, run_prep, out, max_cost, yes, dry_run, force, metadata_only,
            again, no_wait, fmt):
     """Check, host and create a character element; store its id in the journal under NAME."""
-    fmt = _fmt(ctx, fmt)
+    fmt = output_format(ctx, fmt)
     if bool(video) == bool(image):
         raise click.UsageError("give --video (video_refer), or --image with --ref (image_refer)")
     if refs and not image:
@@ -74,12 +74,12 @@ def create(ctx, name, description, video, image, refs, run_prep, out, max_cost, 
     wanted = ElementRequest(name, description, video, image, tuple(refs))
     try:
         code = _create(ctx, wanted, max_cost, yes, dry_run, force, metadata_only, again, not no_wait, fmt)
-    except _Finish as finish:
+    except Finish as finish:
         code = finish.code
     except SubmitError as exc:
         try:
-            _fail(fmt, exc, _code_for(exc))
-        except _Finish as finish:
+            fail(fmt, exc, code_for(exc))
+        except Finish as finish:
             code = finish.code
     sys.exit(code)
 
@@ -91,17 +91,17 @@ def prep_element_video(video: str, out: str, metadata_only: bool, fmt: str) -> s
     plan = prep.plan(element_video=video, out_dir=Path(out) / "prepped", force=True, metadata_only=metadata_only)
     refused = [i for i in plan.items if i.refused]
     if refused:
-        _fail(fmt, GateRefused(f"prep cannot fix the element video: {refused[0].refused}"), REFUSED)
+        fail(fmt, GateRefused(f"prep cannot fix the element video: {refused[0].refused}"), REFUSED)
     result = prep.apply(plan)
     changed = [o for o in result.outputs if o["changed"]]
     if changed and fmt == "text":
-        _say(f"prep: element video -> {changed[0]['path']}")
+        say(f"prep: element video -> {changed[0]['path']}")
     return changed[0]["path"] if changed else video
 
 
 def _create(ctx, wanted: ElementRequest, max_cost, yes, dry_run, force, metadata_only, again, wait, fmt) -> int:
     obj, profile = ctx.obj, ctx.obj["profile"]
-    journal = _journal(ctx)
+    journal = open_journal(ctx)
     earlier = None if again else journal.element_named(wanted.name, obj["settings"].api_base)
     if earlier is not None:
         return _already_made(earlier, wanted, fmt)
@@ -110,43 +110,43 @@ def _create(ctx, wanted: ElementRequest, max_cost, yes, dry_run, force, metadata
     try:
         flow.check_budget(report, max_cost)
     except GateRefused as exc:
-        _fail(fmt, exc, REFUSED, cost=estimate)
+        fail(fmt, exc, REFUSED, cost=estimate)
     conf = obj["settings"]
-    client = ctx.with_resource(_client(obj)) if conf.api_key or not dry_run else None
-    files = _hosts(client, conf, "auto", 24 * 3600)
+    client = ctx.with_resource(make_client(obj)) if conf.api_key or not dry_run else None
+    files = hosts_for(client, conf, "auto", 24 * 3600)
     hosts = {key: files["video" if key == "element_video" else "image"] for key in flow.element_inputs(wanted)}
     if dry_run:
         urls = {value: f"<{hosts[key].name} URL of {Path(value).name}>"
                 for key, value in flow.element_inputs(wanted).items()}
         body = element_body(profile, wanted, urls)
         if fmt == "json":
-            _print_json({"dry_run": True, "body": body, "cost": estimate, "preflight_ok": report.ok})
+            print_json({"dry_run": True, "body": body, "cost": estimate, "preflight_ok": report.ok})
         else:
-            _say("dry run: nothing was uploaded or sent")
-            _say(json.dumps(body, indent=2))
-            _say(_cost_line(report))
+            say("dry run: nothing was uploaded or sent")
+            say(json.dumps(body, indent=2))
+            say(cost_line(report))
         return OK
     if fmt == "text":
-        _say(_cost_line(report))
+        say(cost_line(report))
     confirm(yes, fmt, estimate, "Create this paid element?")
     with terminal_progress(fmt == "text") as progress:
         hosted = flow.host_inputs(flow.element_inputs(wanted), hosts, lambda key, label, sent, total: progress(
             key, label, sent, total) if worth_a_bar("bytes", total) else None)
     created = flow.create_element(client, journal, profile, wanted, hosted, estimate, again=again)
     if fmt == "text":
-        _say(f"created element task {created.task.id} (journal row {created.row})")
+        say(f"created element task {created.task.id} (journal row {created.row})")
     if not wait:
         if fmt == "json":
-            _print_json({"element": None, "task_id": created.task.id, "journal_row": created.row, "cost": estimate})
+            print_json({"element": None, "task_id": created.task.id, "journal_row": created.row, "cost": estimate})
         else:
-            _say(f"follow it with: submit wait {created.task.id}; then `submit element list` shows its id")
+            say(f"follow it with: submit wait {created.task.id}; then `submit element list` shows its id")
         return OK
     stored = wait_for_element(client, journal, created.task.id, obj["poll_interval"], fmt)
     if fmt == "json":
-        _print_json({"element": stored.to_dict(), "task_id": created.task.id, "journal_row": created.row,
+        print_json({"element": stored.to_dict(), "task_id": created.task.id, "journal_row": created.row,
                      "cost": estimate, "reserved": created.reserved})
     else:
-        _say(f"element {stored.name!r}: {stored.element_id} ({stored.reference_type}); use it with --element "
+        say(f"element {stored.name!r}: {stored.element_id} ({stored.reference_type}); use it with --element "
              f"{stored.name}")
     return OK
 
@@ -158,12 +158,12 @@ def gate_element(wanted: ElementRequest, profile, metadata_only: bool, force: bo
                            element=wanted)
     failures = sorted({c.id for c in report.checks if c.status.value == "fail"})
     if fmt == "text" and (failures or any(c.status.value == "warn" for c in report.checks)):
-        _say(render(report, "text"), err=True)
+        say(render(report, "text"), err=True)
     if failures and not force:
-        _fail(fmt, GateRefused(f"preflight failed ({', '.join(failures)}); fix the element's media (`--prep` fixes "
+        fail(fmt, GateRefused(f"preflight failed ({', '.join(failures)}); fix the element's media (`--prep` fixes "
                                "a video's length and width), or pass --force"), REFUSED, preflight=report.to_dict())
     if failures:
-        _say(f"warning: creating the element despite {len(failures)} failed check(s) (--force)", err=True)
+        say(f"warning: creating the element despite {len(failures)} failed check(s) (--force)", err=True)
     return report
 
 
@@ -172,10 +172,10 @@ def confirm(yes: bool, fmt: str, estimate: dict | None, question: str) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
-        _fail(fmt, GateRefused("not on a terminal, so nobody can confirm the cost: pass --yes"), REFUSED,
+        fail(fmt, GateRefused("not on a terminal, so nobody can confirm the cost: pass --yes"), REFUSED,
               cost=estimate)
     if not click.confirm(question, default=False, err=True):
-        _fail(fmt, GateRefused("not confirmed"), REFUSED, cost=estimate)
+        fail(fmt, GateRefused("not confirmed"), REFUSED, cost=estimate)
 
 
 def wait_for_element(client, journal: Journal, task_id: str, interval: float, fmt: str) -> StoredElement:
@@ -189,24 +189,24 @@ def _already_made(earlier: StoredElement, wanted: ElementRequest, fmt: str) -> i
     the same name need --again (the newest of a name is the one jobs get)."""
     same = earlier.sources == flow.element_sources(wanted)
     if not same:
-        _fail(fmt, GateRefused(f"an element named {wanted.name!r} exists ({earlier.element_id}, made "
+        fail(fmt, GateRefused(f"an element named {wanted.name!r} exists ({earlier.element_id}, made "
                                f"{earlier.created_at} from other media); choose another name, or pass --again to "
                                "make a new one that jobs naming it will use"), USAGE)
     if fmt == "json":
-        _print_json({"element": earlier.to_dict(), "already_made": True})
+        print_json({"element": earlier.to_dict(), "already_made": True})
     else:
-        _say(f"element {earlier.name!r} was already made from these media: {earlier.element_id} (nothing paid); "
+        say(f"element {earlier.name!r} was already made from these media: {earlier.element_id} (nothing paid); "
              "pass --again to pay for another")
     return OK
 
 
 @element.command(name="list")
-@_format_option
+@format_option
 @click.pass_context
 def list_elements(ctx, fmt):
     """Show the elements made with this journal, newest first."""
-    fmt = _fmt(ctx, fmt)
-    journal = _journal(ctx)
+    fmt = output_format(ctx, fmt)
+    journal = open_journal(ctx)
     stored = journal.elements()
     rows = []
     for e in stored:
@@ -215,11 +215,11 @@ def list_elements(ctx, fmt):
         rows.append({**e.to_dict(), "state": state, "task_id": entry.task_id if entry else None,
                      "cost": entry.estimate if entry else None})
     if fmt == "json":
-        _print_json({"elements": rows})
+        print_json({"elements": rows})
         return
     if not rows:
-        _say("no elements yet: `submit element create --name NAME --description TEXT --video FILE` makes one")
+        say("no elements yet: `submit element create --name NAME --description TEXT --video FILE` makes one")
     for r in rows:
-        _say(f"{r['row']:>4}  {r['created_at']}  {r['name']:<20}  {r['element_id'] or r['state']:<20}  "
+        say(f"{r['row']:>4}  {r['created_at']}  {r['name']:<20}  {r['element_id'] or r['state']:<20}  "
              f"{r['reference_type']}  task {r['task_id'] or '-'}")
 
