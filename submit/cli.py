@@ -388,9 +388,11 @@ def _send(obj, profile, o: _Options, client, report, same, inputs, hosts, estima
         say(cost_line(report))
     confirm(yes, fmt, estimate, "Submit this paid generation?" if new_element is None else
             "Create the element and submit this paid generation?")
+    made = None
     try:
         if new_element is not None:
-            resolved = _make_element_on_the_way(client, journal, profile, new_element, hosts, o, resolved)
+            made = _make_element_on_the_way(client, journal, profile, new_element, hosts, o)
+            resolved = dataclasses.replace(resolved, element=None, element_ids=(*resolved.element_ids, made.element_id))
         with terminal_progress(fmt == "text") as progress:
             hosted = flow.host_inputs(inputs, hosts, lambda key, label, sent, total: progress(
                 key, label, sent, total) if worth_a_bar("bytes", total) else None)
@@ -415,8 +417,9 @@ def _send(obj, profile, o: _Options, client, report, same, inputs, hosts, estima
             fail(fmt, exc, code_for(exc), journal_row=created.row, cost=estimate)
     if fmt == "json":
         print_json(_task_result(task, outputs, journal_row=created.row, cost=estimate, reserved=created.reserved,
-                                 hosted={r: {"host": h.host, "url": h.url, "expires_at": h.expires_at}
-                                         for r, h in hosted.items()}, warnings=created.warnings))
+                                hosted={r: {"host": h.host, "url": h.url, "expires_at": h.expires_at}
+                                        for r, h in hosted.items()}, warnings=created.warnings,
+                                **({"element": made.to_dict()} if made else {})))
     else:
         _show_task(task, outputs, fmt)
         if not wait:
@@ -424,8 +427,8 @@ def _send(obj, profile, o: _Options, client, report, same, inputs, hosts, estima
     return OK
 
 
-def _make_element_on_the_way(client, journal, profile, element, hosts, o: _Options, resolved):
-    """Host and create the element, wait for its id, and return the request naming it."""
+def _make_element_on_the_way(client, journal, profile, element, hosts, o: _Options):
+    """Host and create the element and wait for its id (the stored element)."""
     element_hosts = {key: hosts["video" if key == "element_video" else "image"] for key in flow.element_inputs(element)}
     with terminal_progress(o.fmt == "text") as progress:
         hosted = flow.host_inputs(flow.element_inputs(element), element_hosts, lambda key, label, sent, total: progress(
@@ -437,7 +440,7 @@ def _make_element_on_the_way(client, journal, profile, element, hosts, o: _Optio
     stored = wait_for_element(client, journal, created.task.id, o.interval, o.fmt)
     if o.fmt == "text":
         say(f"element {stored.name!r}: {stored.element_id}")
-    return dataclasses.replace(resolved, element=None, element_ids=(*resolved.element_ids, stored.element_id))
+    return stored
 
 
 
