@@ -23,6 +23,7 @@ Examples:
   preflight clip1.mp4 clip2.mov photo.png      # each file on its own
   preflight jobs/*.job.toml --jobs 4 --format junit > preflight.xml
   preflight jobs/*.job.toml --report report.html
+  preflight --element-video ann.mp4 --element-name Ann --element-description "Ann, red jacket"
 
 \b
 Configuration: [tool.preflight] in pyproject.toml or a preflight.toml, found from the
@@ -90,7 +91,8 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
 
     With --image and/or --video, the pair is checked together with the request options.
     With bare FILE arguments, each file is checked on its own (image or video by content);
-    a JOB.job.toml argument checks the whole job it describes.
+    a JOB.job.toml argument checks the whole job it describes. --element-* check a custom
+    element's media (docs/elements.md), alone or with the pair.
     """
     if clear_cache:
         return _clear_cache(cache_dir, config_path)

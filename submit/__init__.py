@@ -5,6 +5,7 @@
     ...     task = client.create_task(body)          # POST, with an Idempotency-Key
     ...     task = client.wait(task.id)              # polls with jitter, bounded
     ...     files = client.download(task, "out")    # atomic, resumable
+    ...     element = client.create_element("Ann", "Ann, red jacket", video_url=url)  # docs/elements.md
 
 ``submit.flow`` holds the steps the CLI strings together (gate, host, journalled create,
 recover, download); ``submit.fake.FakeEvoLink`` is a local EvoLink for tests and demos.
@@ -13,9 +14,9 @@ recover, download); ``submit.fake.FakeEvoLink`` is a local EvoLink for tests and
 from .client import Client, Download, InvalidId, Task, UploadedFile
 from .errors import (ApiError, DeadlineExceeded, ErrorInfo, GateRefused, HostingError, SubmitError, TaskFailed,
                      TransportError, WaitTimeout)
-from .journal import Journal
+from .journal import Journal, StoredElement
 from .retry import RetryPolicy
 
-__all__ = ["Client", "Task", "Download", "UploadedFile", "Journal", "RetryPolicy", "ErrorInfo", "SubmitError",
+__all__ = ["Client", "Task", "Download", "UploadedFile", "Journal", "StoredElement", "RetryPolicy", "ErrorInfo", "SubmitError",
            "ApiError", "TransportError", "TaskFailed", "WaitTimeout", "DeadlineExceeded", "HostingError", "GateRefused",
            "InvalidId"]

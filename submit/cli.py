@@ -58,7 +58,13 @@ def _wait_and_download(client: Client, journal: Journal, task_id: str, out: str,
 
 
 def _download(client: Client, journal: Journal, task: Task, out: str, fmt: str, profile) -> list[str]:
-    """A completed task's results into ``out``, warning first when their links are near expiry."""
+    """A completed task's results into ``out``, warning first when their links are near expiry.
+    An element task has none: its answer is an element id (recorded in the journal)."""
+    if task.status == "completed" and not task.results and task.result_data is not None:
+        if fmt == "text":
+            say(f"task {task.id} made an element ({json.dumps(task.result_data)[:120]}); nothing to download, "
+                "see `submit element list`")
+        return []
     warning = flow.link_expiry_warning(task, journal, profile.value("results.link_lifetime"))
     if warning and fmt == "text":
         say(f"warning: {warning}", err=True)
@@ -94,6 +100,8 @@ Examples:
   submit --image me.jpg --video https://cdn.example.com/dance.mp4 --orientation video --dry-run --format json
   submit --image me.jpg --video dance.mp4 --orientation video --fake-server --wait --yes   # local, free
   submit list;  submit wait TASK_ID;  submit recover ROW
+  submit element create --name Ann --description "Ann, red jacket" --video ann.mp4 --yes
+  submit --image me.jpg --video dance.mp4 --orientation video --element Ann --watermark --yes
 
 \b
 Exit codes: 0 done, 1 refused before sending or the task failed, 2 usage error,

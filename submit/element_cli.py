@@ -27,12 +27,14 @@ from .journal import Journal, StoredElement
 
 @click.group(name="element", context_settings={"help_option_names": ["-h", "--help"]})
 def element() -> None:
-    """Custom elements: a character made once from a short video, used by name in every job.
+    """Custom elements: a character made once from a short video, used by name in every job
+    (docs/elements.md).
 
     \b
-    submit element create --name Ann --description "Ann, red jacket" --video ann.mp4 --yes
-    submit element list
-    submit --image ann.jpg --video dance.mp4 --orientation video --element Ann --yes
+    Examples:
+      submit element create --name Ann --description "Ann, red jacket" --video ann.mp4 --yes
+      submit element list
+      submit --image me.jpg --video dance.mp4 --orientation video --element Ann --yes
     """
 
 

@@ -24,7 +24,8 @@ BIN = Path(sys.executable).parent
 
 def examples(tool: str) -> list[str]:
     """The lines under "Examples:" in ``tool --help``."""
-    done = subprocess.run([BIN / tool, "--help"], capture_output=True, text=True, timeout=60)
+    program, *sub = tool.split()
+    done = subprocess.run([BIN / program, *sub, "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     block = done.stdout.split("Examples:", 1)[1].split("\n\n", 1)[0]
     return [line.strip() for line in block.splitlines() if line.strip()]
@@ -55,6 +56,13 @@ def world(fx, tmp_path):
             f'image = "../me.jpg"\nvideo = "../dance.mp4"\norientation = "video"\nprompt = "take {n}"\n')
     # The jobs' media sit beside the jobs folder: this configuration says that is allowed.
     (tmp_path / "preflight.toml").write_text("allow_media_outside_job = true\n")
+    # A custom element's source (docs/elements.md), one too long for it, and a job naming it.
+    (tmp_path / "ann.mp4").write_bytes((fx / "video/element_face.mp4").read_bytes())
+    (tmp_path / "ann_long.mp4").write_bytes((fx / "video/element_9s.mp4").read_bytes())
+    for name in ("me.jpg", "dance.mp4"):
+        (tmp_path / "jobs" / name).write_bytes((tmp_path / name).read_bytes())
+    (tmp_path / "jobs" / "ann.job.toml").write_text(
+        'image = "me.jpg"\nvideo = "dance.mp4"\norientation = "video"\nelement = "Ann"\nprompt = "Ann dances"\n')
     return tmp_path
 
 
@@ -70,7 +78,8 @@ def _placeholders_filled(line: str, world: Path, server) -> str:
         with sqlite3.connect(world / "journal.sqlite3") as db:
             # A task this test's server holds (the --fake-server example's server is gone).
             row, task = db.execute("SELECT id, task_id FROM submissions WHERE task_id IS NOT NULL AND "
-                                   "api_base = ? ORDER BY id LIMIT 1", (server.url,)).fetchone()
+                                   "api_base = ? AND json_extract(body, '$.model') = 'kling-v3-motion-control' "
+                                   "ORDER BY id LIMIT 1", (server.url,)).fetchone()
         line = line.replace("TASK_ID", task).replace("ROW", str(row))
     return line
 
@@ -123,7 +132,7 @@ def _run(line: str, cwd: Path, env: dict, confirm: bool) -> subprocess.Completed
     return done
 
 
-@pytest.mark.parametrize("tool", ["preflight", "submit"])
+@pytest.mark.parametrize("tool", ["preflight", "submit", "submit element"])
 def test_every_help_example_runs(world, tool):
     with FakeEvoLink(api_key=SECRET, polls_to_complete=1) as server:
         env = _environment(world, server)
@@ -131,12 +140,13 @@ def test_every_help_example_runs(world, tool):
         assert lines, f"{tool} --help shows no example"
         for line in lines:
             line = _placeholders_filled(line, world, server)
-            _check(line, _run(line, world, env, confirm=tool == "submit" and "--yes" not in line and "--dry-run" not in line))
+            _check(line, _run(line, world, env,
+                              confirm=tool.startswith("submit") and "--yes" not in line and "--dry-run" not in line))
 
 
 def test_every_docs_example_runs(world):
     lines = doc_examples()
-    assert {doc for doc, _ in lines} >= {"checks.md", "prep.md", "submit.md"}
+    assert {doc for doc, _ in lines} >= {"checks.md", "prep.md", "submit.md", "elements.md"}
     with FakeEvoLink(api_key=SECRET, polls_to_complete=1) as server:
         env = _environment(world, server)
         for doc, line in lines:
