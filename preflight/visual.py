@@ -156,6 +156,8 @@ def _visual_item(entry: dict, report: Report, profile, estimator, people, load_i
     item: dict[str, Any] = {"role": role, "path": path}
     if content is None:
         item["note"] = "not analysed (unreadable, or analysis skipped)"
+    elif role not in ("image", "video"):
+        item["note"] = "a custom element's medium: its verdicts are in the table above"
     elif role == "image":
         src, found, boxes = _picture(load_image_rgb(path, 960), estimator, people)
         item.update(src=src, pose=found, people=content.people, boxes=boxes, body=content.body)
