@@ -245,15 +245,28 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
                 usable_seconds = end - start if reason else None
 
     if {"image", "video"} <= {role for _, role in items}:  # an image and a video, checked as a pair
-        for spec in CONTENT_REGISTRY["pair"]:
-            if "image" in contents and "video" in contents:
-                finding = run_content_check(spec, contents, profile)
-            else:
-                finding = skipped("skipped: " + ("--metadata-only" if metadata_only
-                                                 else "content analysis did not run on both"))
-            report.checks.append(Check(spec.id, "pair", finding.status, finding.message, finding.measured,
-                                       finding.limit))
+        report.checks.extend(_pair_checks(contents, profile, metadata_only))
+    _judge_request(report, profile, generation, video_seconds, usable_seconds)
+    return report
 
+
+def _pair_checks(contents: dict, profile: Profile, metadata_only: bool) -> list[Check]:
+    checks = []
+    for spec in CONTENT_REGISTRY["pair"]:
+        if "image" in contents and "video" in contents:
+            finding = run_content_check(spec, contents, profile)
+        else:
+            finding = skipped("skipped: " + ("--metadata-only" if metadata_only
+                                             else "content analysis did not run on both"))
+        checks.append(Check(spec.id, "pair", finding.status, finding.message, finding.measured, finding.limit))
+    return checks
+
+
+def _judge_request(report: Report, profile: Profile, generation: bool, video_seconds: float | None,
+                   usable_seconds: float | None) -> None:
+    """The generation's request checks (unless only an element's inputs were checked), the
+    element's, the cost, and a note for each request field left at its default."""
+    resolved, element = report.request, report.element
     ctx = Context(profile=profile, request=resolved, element=element)
     for subject in (["request"] if generation else []) + (["element"] if element else []):
         for spec in REGISTRY[subject]:
@@ -262,7 +275,7 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
                                        finding.limit, None, finding.times))
     if not generation:
         report.cost = element_cost(profile)
-        return report
+        return
     report.cost = estimate(profile, resolved, video_seconds, usable_seconds)
     if element is not None:
         report.cost = plus_element(report.cost, profile)
@@ -270,4 +283,3 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
         value = getattr(resolved, name)
         shown = str(value).lower() if isinstance(value, bool) else value
         report.notes.append(f"{name} not given: using {shown}")
-    return report

@@ -104,15 +104,7 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     if not files and image is None and video is None and element is None:
         raise click.UsageError("nothing to check: give --image, --video, --element-video, --element-image or FILE "
                                "arguments")
-    from .config import ConfigError, load_config
-
-    try:
-        config = load_config(config_path)
-        profile = config.load_profile(profile_name)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
-    except ProfileError as exc:
-        raise click.BadParameter(str(exc), param_hint="--profile") from None
+    config, profile = _configuration(config_path, profile_name)
     if html_report and metadata_only:
         raise click.UsageError("--report shows the content analysis, which --metadata-only skips")
     metadata_only = config.metadata_only if metadata_only is None else metadata_only
@@ -145,6 +137,19 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     if html_report:
         _write_html(results, html_report)
     sys.exit(max(r.report.exit_code(strict) for r in results))
+
+
+def _configuration(config_path: str | None, profile_name: str | None):
+    """The configuration found (or named) and the profile it, or --profile, chooses."""
+    from .config import ConfigError, load_config
+
+    try:
+        config = load_config(config_path)
+        return config, config.load_profile(profile_name)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    except ProfileError as exc:
+        raise click.BadParameter(str(exc), param_hint="--profile") from None
 
 
 def _print_facts(paths: list[str]) -> None:
