@@ -1,4 +1,4 @@
-"""Full default preflight of 30 s 1080p30 clips (and a 2160p one) beside plain decoding and PySceneDetect.
+"""Full default preflight of 30 s 1080p30 clips (and 2160p ones) beside plain decoding and PySceneDetect.
 
     python bench/speed.py
 
@@ -12,13 +12,14 @@ scikit-image's bundled photo drifting over ffmpeg's busy test pattern, encoded t
 - with x264's defaults: keyframes up to 250 frames (8 s) apart and B-frames. Preflight has to
   decode every frame of such a stream to sample inside its GOPs.
 
-and a third clip, 12 s of the same at 2160x3840 and 40 Mbit/s like a phone, for memory: decoded
-frames, and so the decoder's memory, grow with the picture (the API takes sides up to 3850 px).
+and, for memory (decoded frames, and so the decoder's memory, grow with the picture; the API takes
+sides up to 3850 px), 2160x3840 clips like phones record them: 12 s of H.264 at 40 Mbit/s, 12 s
+of HEVC 10-bit at 40 Mbit/s (an iPhone's default), and 30 s at 60 fps (H.264, 60 Mbit/s).
 
-Printed for each, all measured in this run on this machine: wall time of
-`preflight --video clip` (start-up and model loading included), of `ffmpeg -i clip -f null -`,
-and of `scenedetect -i clip detect-content`; their ratios; and the peak resident memory of each
-process.
+Printed as one table, all measured in this run on this machine: for each clip, the wall time of
+`preflight --video clip` (start-up and model loading included), of `ffmpeg -i clip -f null -` and
+of `scenedetect -i clip detect-content`; preflight's ratio to plain decoding; the peak resident
+memory and the CPU seconds (user + system) of each process; and the machine's core count.
 """
 
 from __future__ import annotations
@@ -40,11 +41,13 @@ from preflight.ffmpeg_binary import ffmpeg_exe  # noqa: E402
 OUT = ROOT / "bench" / "out"
 BIN = Path(sys.executable).parent
 
-# Runs a command and prints its peak RSS (ru_maxrss of the only child, in KiB on Linux).
+# Runs a command and prints its peak RSS (ru_maxrss of the only child, in KiB on Linux), its CPU
+# seconds (user + system, threads included) and its exit code.
 _MEASURE = (
     "import resource, subprocess, sys\n"
     "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)\n"
+    "use = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(use.ru_maxrss, use.ru_utime + use.ru_stime, code)\n"
 )
 
 
@@ -56,10 +59,14 @@ class Clip:
     seconds: int
     bitrate: str
     phone: bool  # a keyframe each second and no B-frames; else x264's defaults
+    rate: int = 30
+    hevc10: bool = False  # HEVC Main 10 (what iPhones record) instead of H.264
 
     @property
     def encoding(self) -> str:
-        return "keyframe each second, no B-frames (phone)" if self.phone else "x264 defaults (long GOPs, B-frames)"
+        codec = "HEVC 10-bit" if self.hevc10 else "H.264"
+        return f"{codec}, " + ("keyframe each second, no B-frames (phone)" if self.phone
+                               else "x264 defaults (long GOPs, B-frames)")
 
 
 CLIPS = (
@@ -67,6 +74,8 @@ CLIPS = (
     Clip("person_30s_1080p30.mp4", 1080, 1920, 30, "12M", phone=False),
     # The largest frames phones record, for memory: decoded frames grow with the picture.
     Clip("person_12s_2160p30_phone.mp4", 2160, 3840, 12, "40M", phone=True),
+    Clip("person_12s_2160p30_hevc10_phone.mp4", 2160, 3840, 12, "40M", phone=True, hevc10=True),
+    Clip("person_30s_2160p60_phone.mp4", 2160, 3840, 30, "60M", phone=True, rate=60),
 )
 
 
@@ -84,13 +93,13 @@ def make_clip(spec: Clip) -> Path:
                ":shortest=1[v]")
     command = [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-        "-f", "lavfi", "-i", f"testsrc2=size={spec.width}x{spec.height}:rate=30:duration={spec.seconds}",
+        "-f", "lavfi", "-i", f"testsrc2=size={spec.width}x{spec.height}:rate={spec.rate}:duration={spec.seconds}",
         "-loop", "1", "-i", str(person),
         "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={spec.seconds}",
         "-filter_complex", overlay,
-        "-map", "[v]", "-map", "2:a", "-c:v", "libx264", "-preset", "veryfast", *(phone_gop(30) if spec.phone else []),
+        "-map", "[v]", "-map", "2:a", *_video_codec(spec),
         "-b:v", spec.bitrate, "-maxrate", spec.bitrate,
-        "-bufsize", f"{2 * int(spec.bitrate[:-1])}M", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k",
+        "-bufsize", f"{2 * int(spec.bitrate[:-1])}M", "-c:a", "aac", "-b:a", "128k",
         "-movflags", "+faststart",
     ]
     with atomic_output(clip) as tmp:
@@ -98,24 +107,49 @@ def make_clip(spec: Clip) -> Path:
     return clip
 
 
-def measure(cmd: list[str]) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB, exit code."""
+def _video_codec(spec: Clip) -> list[str]:
+    if spec.hevc10:
+        gop = f"keyint={spec.rate}:min-keyint={spec.rate}:scenecut=0:bframes=0:log-level=error"
+        return ["-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le", "-tag:v", "hvc1",
+                "-x265-params", gop]
+    return ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+            *(phone_gop(spec.rate) if spec.phone else [])]
+
+
+@dataclass(frozen=True)
+class Run:
+    wall: float  # seconds
+    rss_mb: float  # peak resident memory
+    cpu: float  # user + system seconds, every thread
+    code: int
+
+
+def measure(cmd: list[str]) -> Run:
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
-    rss_kib, code = done.stdout.split()
-    return wall, int(rss_kib) / 1024, int(code)
+    rss_kib, cpu, code = done.stdout.split()
+    return Run(wall, int(rss_kib) / 1024, float(cpu), int(code))
 
 
 def main() -> None:
-    for spec in CLIPS:
-        bench(make_clip(spec), spec)
+    rows = [bench(make_clip(spec), spec) for spec in CLIPS]
+    print(f"\n{os.cpu_count()} cores; every figure from this run. preflight = `preflight --video clip` with full "
+          "analysis (start-up and models included); decode = `ffmpeg -i clip -f null -`; ratio = preflight / decode "
+          "(goal <= 1.0); memory = peak resident; CPU = user + system seconds.\n")
+    header = ("clip", "preflight s", "decode s", "ratio", "scenedetect s", "preflight MB", "decode MB",
+              "preflight CPU s", "decode CPU s")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
 
 
-def bench(clip: Path, spec: Clip) -> None:
+def bench(clip: Path, spec: Clip) -> tuple[str, ...]:
+    """Each command once on ``clip``; the table row."""
     size_mb = clip.stat().st_size / 1e6
     print(f"\nclip: {clip.name}, {size_mb:.1f} MB ({size_mb * 8 / spec.seconds:.1f} Mbit/s), {spec.seconds} s, "
-          f"{spec.width}x{spec.height} at 30 fps, {spec.encoding}; {os.cpu_count()} cores")
+          f"{spec.width}x{spec.height} at {spec.rate} fps, {spec.encoding}")
     runs = {
         "ffmpeg -i clip -f null -": [ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(clip), "-f", "null", "-"],
         "preflight --video clip (full analysis)": [str(BIN / "preflight"), "--video", str(clip), "--orientation",
@@ -127,15 +161,17 @@ def bench(clip: Path, spec: Clip) -> None:
         if not Path(cmd[0]).exists():
             print(f"  {name:<42} not installed (make bench installs PySceneDetect)")
             continue
-        results[name] = measure(cmd)
-        wall, rss, code = results[name]
-        print(f"  {name:<42} {wall:6.2f} s   peak memory {rss:6.0f} MB   exit {code}")
+        run = results[name] = measure(cmd)
+        print(f"  {name:<42} {run.wall:6.2f} s   peak memory {run.rss_mb:6.0f} MB   CPU {run.cpu:6.2f} s   "
+              f"exit {run.code}")
     ours = results["preflight --video clip (full analysis)"]
     ffmpeg = results["ffmpeg -i clip -f null -"]
-    print(f"preflight / ffmpeg decode: {ours[0] / ffmpeg[0]:.2f} (goal <= 1.0, aim 0.5)")
-    if "scenedetect -i clip detect-content" in results:
-        print(f"preflight / scenedetect detect-content: {ours[0] / results['scenedetect -i clip detect-content'][0]:.2f}")
-    print(f"preflight peak memory: {ours[1]:.0f} MB (goal < 400 MB)")
+    scenes = results.get("scenedetect -i clip detect-content")
+    print(f"preflight / ffmpeg decode: {ours.wall / ffmpeg.wall:.2f} (goal <= 1.0); peak memory {ours.rss_mb:.0f} MB "
+          "(goal < 400 MB)")
+    return (f"{clip.name} ({spec.encoding})", f"{ours.wall:.2f}", f"{ffmpeg.wall:.2f}", f"{ours.wall / ffmpeg.wall:.2f}",
+            f"{scenes.wall:.2f}" if scenes else "-", f"{ours.rss_mb:.0f}", f"{ffmpeg.rss_mb:.0f}", f"{ours.cpu:.1f}",
+            f"{ffmpeg.cpu:.1f}")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,19 @@ def test_partial_decoding_finds_the_same_cut_as_decoding_everything(clips, name)
     assert stats.frames_total == full_stats.frames_decoded == 360
 
 
+def test_a_long_gop_clip_with_b_frames_decodes_its_reference_frames_only(clips):
+    """x264's defaults: one GOP, B-frames. The frames nothing refers to are left undecoded, and
+    the cut is found all the same."""
+    path = clips / "person_long_gop_cut_6.5s.mp4"
+    index = read_index(str(path))
+    assert index.reordered and len(index.gops) <= 2 and len(index.times) == 360
+    sparse, stats = cuts_of(path, skip=True)
+    full, full_stats = cuts_of(path, skip=False)
+    assert len(full.cuts) == 1 and abs(full.cuts[0] - CUT) <= 2 * FRAME
+    assert len(sparse.cuts) == 1 and abs(sparse.cuts[0] - full.cuts[0]) <= 2 * FRAME
+    assert full_stats.frames_decoded == 360 and stats.frames_decoded < 0.8 * 360
+
+
 def test_a_cut_off_the_keyframes_shows_as_an_oversized_predicted_frame(clips):
     index = read_index(str(clips / "person_phone_gop_cut_6.5s.mp4"))
     assert [round(g.start, 3) for g in index.gops] == [float(s) for s in range(12)]

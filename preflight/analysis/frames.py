@@ -64,6 +64,14 @@ BURST_MIN_GOPS = 8
 BURST_SPACING_SHARE = 1 / 16
 
 
+# A stream decoded in full that has B-frames decodes only its reference frames (I, P and the B
+# frames others refer to; typically half of them) when it has at least this many frames: the cut
+# detector's neighbourhood (8 frames a side, a new shot persisting 4) needs the density of a
+# short clip, and a short clip costs little anyway. Measured on a 30 s 1080p x264-default clip:
+# 537 of 900 frames decoded, the whole preflight 8.0 s -> 6.4 s, every accuracy figure the same.
+NONREF_MIN_FRAMES = 300
+
+
 @dataclass
 class DecodeStats:
     frames_decoded: int = 0  # in the main pass
@@ -226,7 +234,12 @@ def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
     try:
         # Decoded in full, time starts at the first decoded frame as it always has; the index
         # (and its origin) is needed only to skip.
-        _main_pass(path, analysers, rotation, progress, stats, next_due, workers, index if burst else None, burst)
+        # Decoded in full with B-frames: the frames nothing refers to are left undecoded (env
+        # PREFLIGHT_NONREF=0 to compare).
+        nonref = (not burst and index is not None and index.reordered and len(index.times) >= NONREF_MIN_FRAMES
+                  and os.environ.get("PREFLIGHT_NONREF", "1") != "0")
+        _main_pass(path, analysers, rotation, progress, stats, next_due, workers, index if burst else None, burst,
+                   nonref)
     finally:
         errors = []
         for worker in workers.values():
@@ -319,7 +332,7 @@ def _sampled_gops(index, burst: set[int]) -> set[int]:
     return chosen
 
 
-def _main_pass(path, analysers, rotation, progress, stats, next_due, workers, index, burst) -> None:
+def _main_pass(path, analysers, rotation, progress, stats, next_due, workers, index, burst, nonref=False) -> None:
     # One loop on purpose: each decoded frame is timed, checked for a gap, and handed to every
     # analyser that wants it, in that order; split up, that per-frame state would travel through
     # as many parameters again.
@@ -329,6 +342,8 @@ def _main_pass(path, analysers, rotation, progress, stats, next_due, workers, in
     with av.open(local_file(path), metadata_errors="ignore") as container:
         stream = video_stream(container)
         _set_decoder_threads(stream)
+        if nonref:
+            stream.codec_context.skip_frame = "NONREF"
         tb = stream.time_base
         total = index.duration if index is not None else (
             float(stream.duration * tb) if stream.duration else
