@@ -218,7 +218,8 @@ def test_create_an_element_then_use_it_by_name_in_a_job_and_download(fake, fx, e
         (tmp_path / "media" / name).write_bytes((fx / src).read_bytes())
     job.write_text('image = "media/me.png"\nvideo = "media/dance.mp4"\norientation = "video"\nelement = "Ann"\n'
                    'watermark = false\n')
-    run = run_submit("--job", job, "--wait", "--out", tmp_path / "out", "--yes", "--format", "json", env=env)
+    run = run_submit("--job", job, "--wait", "--out", tmp_path / "out", "--yes", "--format", "json",
+                     "--metadata-only", env=env)
     assert run.code == 0, run.stderr
     generation = [t for t in fake.tasks.values() if t.reference_type is None][0]
     assert generation.body["model_params"]["element_list"] == [{"element_id": element["element_id"]}]
@@ -228,11 +229,12 @@ def test_create_an_element_then_use_it_by_name_in_a_job_and_download(fake, fx, e
 
 
 def test_an_element_is_made_on_the_way_and_paid_for_in_the_estimate(fake, fx, env):
+    # --metadata-only: what is tested here is the element's price and order, not the content.
     args = ["--image", fx / "image/person_upper.png", "--video", fx / "video/person_steady.mp4", "--orientation",
-            "video", "--element", "Bob", "--element-video", fx / "video/element_face.mp4"]
+            "video", "--element", "Bob", "--element-video", fx / "video/element_face.mp4", "--metadata-only"]
     dry = run_submit(*args, "--dry-run", "--format", "json", env=env).json()
     assert dry["cost"]["elements"] == 1 and dry["element_body"]["model_params"]["reference_type"] == "video_refer"
-    plain = run_submit(*args[:6], "--dry-run", "--format", "json", env=env).json()
+    plain = run_submit(*args[:6], "--metadata-only", "--dry-run", "--format", "json", env=env).json()
     assert dry["cost"]["credits"] == pytest.approx(plain["cost"]["credits"] + 1)
     assert fake.counts["creates"] == 0 and fake.counts["uploads"] == 0
 
