@@ -198,8 +198,8 @@ def _content_checks(facts: FileFacts, role: str, profile: Profile, metadata_only
 
 def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: bool, profile: str | Profile,
          progress=None, element: ElementRequest | None = None) -> Report:
-    # One pass over the inputs in report order (probe, metadata checks, content checks, the pair,
-    # the request, the cost): kept in one piece so the order of a report reads off the code.
+    # One pass over the inputs in report order (probe, metadata checks, content checks), then the
+    # pair and the request with the cost: the order of a report reads off this function.
     if not isinstance(profile, Profile):
         profile = load_profile(profile)
     resolved = request.resolve(profile)
