@@ -9,6 +9,11 @@ The API key is never stored here: every text written is masked for it first (``s
 A submission of the same inputs (by content) and request as one still in flight, or completed
 within its result links' lifetime, is refused unless asked for again; the check and the new
 row are one transaction, so two identical submits at once cannot both go out.
+
+Custom elements have a table of their own: the name a team gives one, its id once its creation
+task completed, what it was made from (sha256 of each source) and the submissions row of that
+task (which holds the estimate and the reservation), so that ``--element NAME`` finds the id and
+the same media are never paid for twice.
 """
 
 from __future__ import annotations

@@ -42,6 +42,18 @@ def test_partial_decoding_finds_the_same_cut_as_decoding_everything(clips, name)
     assert stats.frames_total == full_stats.frames_decoded == 360
 
 
+def test_on_one_decoder_thread_the_decoder_is_reset_between_bursts_and_finds_the_same_cut(clips, monkeypatch):
+    """The largest pictures decode on one thread, and there the decoder is drained and reset
+    after each burst (it lets go of what the skipped frames left behind): the cut is the same."""
+    import preflight.analysis.frames as frames
+
+    full, _ = cuts_of(clips / "person_phone_gop_cut_6.5s.mp4", skip=False)
+    monkeypatch.setattr(frames, "DECODER_THREAD_MEMORY", 0)  # every picture "too large" for a second thread
+    assert frames.decoder_threads(512 * 512 * 3 // 2) == 1
+    one_thread, stats = cuts_of(clips / "person_phone_gop_cut_6.5s.mp4", skip=True)
+    assert one_thread.cuts == full.cuts and stats.gops_skipped >= 6
+
+
 def test_a_long_gop_clip_with_b_frames_decodes_its_reference_frames_only(clips):
     """x264's defaults: one GOP, B-frames. The frames nothing refers to are left undecoded, and
     the cut is found all the same."""

@@ -304,12 +304,15 @@ class _Feed:
                 self._wanted.discard(pts)
                 if not self._wanted:
                     self.skipping = True
-                    if index.reordered:
+                    codec = self.stream.codec_context
+                    if index.reordered or codec.thread_count == 1:
                         # Drain what the decoder holds, then reset it: with B-frames, a decoder
                         # that meets the next keyframe with a hole in its references may wait
                         # for a recovery point that never comes (open GOPs). Without them the
-                        # keyframe starts afresh and the threads stay busy.
-                        codec = self.stream.codec_context
+                        # keyframe starts afresh and the threads stay busy, except on one
+                        # thread (the largest pictures), where a reset also lets go of what
+                        # the skipped frames left behind: 2160p HEVC 10-bit decoding peaked
+                        # 59 MB lower (146 MB over the interpreter against 205).
                         yield from codec.decode(None)
                         codec.flush_buffers()
 
