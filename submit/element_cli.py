@@ -71,10 +71,10 @@ def create(ctx, name, description, video, image, refs, run_prep, out, max_cost, 
         if flow.is_url(value) or not Path(value).is_file():
             raise click.BadParameter(f"{value}: not a local file (an element's media are checked and hosted here)",
                                      param_hint=option)
-    if run_prep and video:
-        video = prep_element_video(video, out, metadata_only, fmt)
-    wanted = ElementRequest(name, description, video, image, tuple(refs))
     try:
+        if run_prep and video:
+            video = prep_element_video(video, out, metadata_only, fmt)
+        wanted = ElementRequest(name, description, video, image, tuple(refs))
         code = _create(ctx, wanted, max_cost, yes, dry_run, force, metadata_only, again, not no_wait, fmt)
     except Finish as finish:
         code = finish.code
@@ -90,11 +90,14 @@ def prep_element_video(video: str, out: str, metadata_only: bool, fmt: str) -> s
     """prep's fixed copy of an element video (or the video itself when nothing needed fixing)."""
     import prep
 
-    plan = prep.plan(element_video=video, out_dir=Path(out) / "prepped", force=True, metadata_only=metadata_only)
-    refused = [i for i in plan.items if i.refused]
-    if refused:
-        fail(fmt, GateRefused(f"prep cannot fix the element video: {refused[0].refused}"), REFUSED)
-    result = prep.apply(plan)
+    try:
+        plan = prep.plan(element_video=video, out_dir=Path(out) / "prepped", force=True, metadata_only=metadata_only)
+        refused = [i for i in plan.items if i.refused]
+        if refused:
+            fail(fmt, GateRefused(f"prep cannot fix the element video: {refused[0].refused}"), REFUSED)
+        result = prep.apply(plan)
+    except prep.PrepError as exc:  # an output folder that cannot be written, say
+        fail(fmt, GateRefused(f"prep: {exc}"), REFUSED)
     changed = [o for o in result.outputs if o["changed"]]
     if changed and fmt == "text":
         say(f"prep: element video -> {changed[0]['path']}")

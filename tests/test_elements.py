@@ -277,6 +277,9 @@ def test_element_create_refuses_what_preflight_fails_and_prep_fixes_it(fake, fx,
                        fx / "video/element_9s.mp4", "--prep", "--out", tmp_path, "--yes", "--metadata-only", env=env)
     assert fixed.code == 0, fixed.stderr
     assert "prep: element video ->" in fixed.stdout and len(fake.elements) == 1
+    nobody = run_submit("element", "create", "--name", "Cup", "--description", "no one", "--video",
+                        fx / "video/element_no_face.mp4", "--prep", "--out", tmp_path, "--yes", env=env)
+    assert nobody.code == 1 and "prep cannot fix the element video" in nobody.stderr and "face" in nobody.stderr
 
 
 # ---------------------------------------------------------------------------- every field, every way in
