@@ -64,7 +64,16 @@ def file_digest(path: str | Path) -> str:
 def fingerprint(api_base: str, model: str, inputs: dict[str, str], request: dict) -> str:
     """What makes two submissions the same generation: the host, the model, each input's
     content (a URL as written) and every request field."""
-    media = {role: value if is_url(value) else "sha256:" + file_digest(value) for role, value in inputs.items()}
+    return fingerprint_of(api_base, model, contents(inputs), request)
+
+
+def contents(inputs: dict[str, str]) -> dict[str, str]:
+    """Each input's content: ``sha256:`` and its digest for a file, a URL as written."""
+    return {role: value if is_url(value) else "sha256:" + file_digest(value) for role, value in inputs.items()}
+
+
+def fingerprint_of(api_base: str, model: str, media: dict[str, str], request: dict) -> str:
+    """``fingerprint`` of inputs already reduced to their ``contents``."""
     canonical = json.dumps({"api_base": api_base.rstrip("/"), "model": model, "inputs": media, "request": request},
                            sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -225,8 +234,7 @@ def element_inputs(element: ElementRequest) -> dict[str, str]:
 
 def element_sources(element: ElementRequest) -> dict[str, str]:
     """Each medium's content (sha256 of a file, or a URL as written): what made an element."""
-    return {key: value if is_url(value) else "sha256:" + file_digest(value)
-            for key, value in element_inputs(element).items()}
+    return contents(element_inputs(element))
 
 
 def create_element(client: Client, journal: Journal, profile: Profile, element: ElementRequest,
@@ -235,9 +243,9 @@ def create_element(client: Client, journal: Journal, profile: Profile, element: 
     an identical creation still in flight refused) and record the element under its name."""
     urls = {value: hosted[key].url for key, value in element_inputs(element).items()}
     body = element_body(profile, element, urls)
-    sources = element_sources(element)
-    same = fingerprint(client.api_base, profile.value("element.model"), element_inputs(element),
-                       {"name": element.name, "description": element.description})
+    sources = element_sources(element)  # each file read once, for the journal and the fingerprint
+    same = fingerprint_of(client.api_base, profile.value("element.model"), sources,
+                          {"name": element.name, "description": element.description})
     # fresh_for=0: a completed element is found by name (``StoredElement``), not as a duplicate.
     created = create(client, journal, body, estimate, fingerprint=same, fresh_for=0, again=again)
     if journal.element_of_submission(created.row) is None:

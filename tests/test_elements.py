@@ -23,7 +23,7 @@ from submit.client import find_element_id
 from submit.errors import TaskFailed
 from submit.fake import FakeEvoLink
 from submit.fake.state import ELEMENT_RESULT_SHAPES
-from submit_support import SECRET, SEEN, run_submit, seen_files
+from submit_support import SECRET, env_for, run_submit, secret_guard  # noqa: F401 (secret_guard: an autouse fixture)
 
 PROFILE = load_profile("kling-v3-motion-control")
 SPEC = Path(__file__).resolve().parents[2] / "shared" / "spec" / "evolink-api.md"
@@ -41,17 +41,7 @@ def fake():
 
 @pytest.fixture
 def env(fake, tmp_path):
-    return {"EVOLINK_API_KEY": SECRET, "EVOLINK_API_BASE": fake.url, "EVOLINK_FILES_BASE": fake.url,
-            "SUBMIT_JOURNAL": str(tmp_path / "journal.sqlite3"), "SUBMIT_CONFIG": str(tmp_path / "absent.toml")}
-
-
-@pytest.fixture(autouse=True)
-def secret_guard(capfd, tmp_path):
-    SEEN.clear()
-    yield
-    out, err = capfd.readouterr()
-    for text in [*SEEN, out, err, *seen_files(tmp_path)]:
-        assert SECRET not in text
+    return env_for(fake, tmp_path)
 
 
 # ---------------------------------------------------------------------------- preflight

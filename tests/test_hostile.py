@@ -27,7 +27,7 @@ from submit import Client, RetryPolicy
 from submit.fake import FakeEvoLink
 from submit.hosting import check_url
 from submit.secrets import forms
-from submit_support import SECRET, SEEN, run_submit
+from submit_support import SECRET, SEEN, env_for, run_submit
 
 PROFILE = load_profile("kling-v3-motion-control")
 
@@ -50,8 +50,7 @@ def fake():
 
 @pytest.fixture
 def env(fake, tmp_path):
-    return {"EVOLINK_API_KEY": SECRET, "EVOLINK_API_BASE": fake.url, "EVOLINK_FILES_BASE": fake.url,
-            "SUBMIT_JOURNAL": str(tmp_path / "journal.sqlite3"), "SUBMIT_CONFIG": str(tmp_path / "absent.toml")}
+    return env_for(fake, tmp_path)
 
 
 def pair(fx: Path) -> list:

@@ -24,7 +24,7 @@ from submit.body import generation_body
 from submit.errors import TASK_CODES, ApiError, HostingError, SubmitError, TaskFailed, TransportError, WaitTimeout
 from submit.fake import FakeEvoLink
 from submit.hosting import S3Host, check_url
-from submit_support import SECRET, SEEN, run_submit, seen_files
+from submit_support import SECRET, SEEN, env_for, run_submit, secret_guard  # noqa: F401 (secret_guard: an autouse fixture)
 
 PROFILE = load_profile("kling-v3-motion-control")
 FAST = RetryPolicy(attempts=4, base_delay=0.05, max_delay=0.2)
@@ -51,8 +51,7 @@ def journal(tmp_path):
 
 @pytest.fixture
 def env(fake, tmp_path):
-    return {"EVOLINK_API_KEY": SECRET, "EVOLINK_API_BASE": fake.url, "EVOLINK_FILES_BASE": fake.url,
-            "SUBMIT_JOURNAL": str(tmp_path / "journal.sqlite3"), "SUBMIT_CONFIG": str(tmp_path / "absent.toml")}
+    return env_for(fake, tmp_path)
 
 
 @pytest.fixture(scope="session")
@@ -77,16 +76,6 @@ def s3():
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
-
-
-@pytest.fixture(autouse=True)
-def secret_guard(capfd, tmp_path):
-    """The key must appear in no output, journal, config or log of any test (issue 5, point 7)."""
-    SEEN.clear()
-    yield
-    out, err = capfd.readouterr()
-    for text in [*SEEN, out, err, *seen_files(tmp_path)]:
-        assert SECRET not in text
 
 
 def hosted_body(client: Client, fx: Path, video: str = "video/person_steady.mp4", orientation: str = "image",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .models import native_stderr_captured
+from .models import blazeface
 
 
 @dataclass(frozen=True)
@@ -27,11 +27,7 @@ class FaceFinder:
     MIN_SCORE = 0.3
 
     def __init__(self):
-        with native_stderr_captured():
-            from .mediapipe_import import load_solution
-
-            self._blazeface = load_solution("face_detection").FaceDetection(
-                model_selection=1, min_detection_confidence=self.MIN_SCORE)
+        self._blazeface = blazeface(short_range=False, min_score=self.MIN_SCORE)
 
     def close(self) -> None:
         self._blazeface.close()

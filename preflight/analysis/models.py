@@ -293,6 +293,16 @@ def _distinct(boxes, max_overlap: float) -> list[tuple[float, float, float, floa
     return kept
 
 
+def blazeface(short_range: bool, min_score: float):
+    """mediapipe's BlazeFace: the short-range model (faces within about 2 m, 128 px input) or
+    the full-range one (up to about 5 m, 192 px), reporting faces of at least ``min_score``."""
+    with native_stderr_captured():
+        from .mediapipe_import import load_solution
+
+        return load_solution("face_detection").FaceDetection(model_selection=0 if short_range else 1,
+                                                             min_detection_confidence=min_score)
+
+
 class FaceCounter:
     """Faces in a picture, each seen by two detectors that share nothing: OpenCV's Viola-Jones
     cascades (frontal, and profile facing either way) propose, and mediapipe's short-range
@@ -311,11 +321,7 @@ class FaceCounter:
     MIN_SCORE = 0.5  # BlazeFace's own default
 
     def __init__(self):
-        with native_stderr_captured():
-            from .mediapipe_import import load_solution
-
-            self._blazeface = load_solution("face_detection").FaceDetection(
-                model_selection=0, min_detection_confidence=self.MIN_SCORE)
+        self._blazeface = blazeface(short_range=True, min_score=self.MIN_SCORE)
 
     def close(self) -> None:
         self._blazeface.close()

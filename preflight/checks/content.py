@@ -38,15 +38,24 @@ def _unread(content) -> bool:
     return content.people > 0 and content.body == "none"
 
 
+def none_or_one_person(profile: Profile, check_id: str, n: int) -> Finding | None:
+    """The finding for a picture with no person or one; None when there are several (each
+    check judges those in its own words)."""
+    if n == 1:
+        return passed("one person", measured=n, limit=1)
+    if n == 0:
+        return _judge(profile, check_id, "no person found", measured=0, limit=1)
+    return None
+
+
 # ------------------------------------------------------------------------------------ image
 
 @content_check("image.person")
 def image_person(content, profile: Profile) -> Finding:
     n = content.people
-    if n == 1:
-        return passed("one person", measured=n, limit=1)
-    if n == 0:
-        return _judge(profile, "image.person", "no person found", measured=0, limit=1)
+    counted = none_or_one_person(profile, "image.person", n)
+    if counted:
+        return counted
     bystander = profile.value("content.bystander_size")
     performers = sum(size >= bystander for size in content.sizes) if len(content.sizes) == n else n
     if performers == 1:

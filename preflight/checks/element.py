@@ -14,7 +14,7 @@ from . import image as image_checks
 from . import video as video_checks
 from .base import (Context, Finding, accepted_format, content_check, failed, passed, register, size_text, skipped,
                    warned)
-from .content import _judge
+from .content import _judge, none_or_one_person
 
 
 # ------------------------------------------------------------------------------ source video
@@ -69,7 +69,7 @@ def video_duration(ctx: Context):
     hi = ctx.profile.value("element.video.max_duration")
     longest = max(readings.values())
     measured = {"seconds": round(longest, 3), "readings": {k: round(x, 3) for k, x in readings.items()}}
-    if longest > hi + 1e-6:
+    if longest > hi + video_checks.DURATION_EPSILON:
         return failed(f"{longest:.2f} s is over the element's {hi:g} s; prep keeps the best {hi:g} s",
                       measured=measured, limit={"max": hi})
     return passed(f"{longest:.2f} s, at most {hi:g} s", measured=measured, limit={"max": hi})
@@ -116,32 +116,31 @@ _picture_checks("element_ref")
 
 # ----------------------------------------------------------------------------- the request
 
-@register("element.name", unmeasured="no element")
-def name(ctx: Context):
+def _text(ctx: Context, what: str, given: str | None, key: str, option: str, shown: bool) -> Finding | None:
+    """The element's name or description: given, not blank, at most the profile's ``key``
+    characters (``shown``: the text itself goes into the message)."""
     if ctx.element is None:
         return None
-    given, most = ctx.element.name, ctx.profile.value("element.name_max_chars")
+    most = ctx.profile.value(key)
     if given is None:
-        return skipped("no name given (submit element create --name gives one)", limit=most)
+        return skipped(f"no {what} given (submit element create {option} gives one)", limit=most)
     if not given.strip():
-        return failed("an element's name cannot be blank", limit=most)
+        return failed(f"an element's {what} cannot be blank", limit=most)
     if len(given) > most:
-        return failed(f"the name is {len(given)} characters, over {most}", measured=len(given), limit=most)
-    return passed(f"{given!r}, {len(given)} of at most {most} characters", measured=len(given), limit=most)
+        return failed(f"the {what} is {len(given)} characters, over {most}", measured=len(given), limit=most)
+    return passed(f"{f'{given!r}, ' if shown else ''}{len(given)} of at most {most} characters", measured=len(given),
+                  limit=most)
+
+
+@register("element.name", unmeasured="no element")
+def name(ctx: Context):
+    return _text(ctx, "name", ctx.element and ctx.element.name, "element.name_max_chars", "--name", shown=True)
 
 
 @register("element.description", unmeasured="no element")
 def description(ctx: Context):
-    if ctx.element is None:
-        return None
-    given, most = ctx.element.description, ctx.profile.value("element.description_max_chars")
-    if given is None:
-        return skipped("no description given (submit element create --description gives one)", limit=most)
-    if not given.strip():
-        return failed("an element's description cannot be blank", limit=most)
-    if len(given) > most:
-        return failed(f"the description is {len(given)} characters, over {most}", measured=len(given), limit=most)
-    return passed(f"{len(given)} of at most {most} characters", measured=len(given), limit=most)
+    return _text(ctx, "description", ctx.element and ctx.element.description, "element.description_max_chars",
+                 "--description", shown=False)
 
 
 @register("element.references", unmeasured="no element")
@@ -234,12 +233,9 @@ def element_video_face(content, profile: Profile) -> Finding:
 @content_check("element_image.person")
 def element_image_person(content, profile: Profile) -> Finding:
     n = content.people
-    if n == 1:
-        return passed("one person", measured=n, limit=1)
-    if n == 0:
-        return _judge(profile, "element_image.person", "no person found", measured=0, limit=1)
-    return _judge(profile, "element_image.person", f"{n} people found: an element is one character; crop to one",
-                  measured=n, limit=1)
+    return none_or_one_person(profile, "element_image.person", n) or _judge(
+        profile, "element_image.person", f"{n} people found: an element is one character; crop to one", measured=n,
+        limit=1)
 
 
 @content_check("element_image.face")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .base import Context, accepted_format, failed, file_size_within, passed, register, skipped, warned
 
 # Float noise in container arithmetic (e.g. 10.000000001 s) must not turn a pass into a fail.
-_DURATION_EPSILON = 1e-6
+DURATION_EPSILON = 1e-6
 
 
 @register("video.readable")
@@ -82,7 +82,7 @@ def duration(ctx: Context):
     spread = ""
     if longest - shortest > 0.001:
         spread = f" (readings differ: {', '.join(f'{k} {x:.3f} s' for k, x in readings.items())}; the conservative one is used)"
-    if longest > hi + _DURATION_EPSILON:
+    if longest > hi + DURATION_EPSILON:
         other = ""
         other_max = max(max_by_orientation.values())
         if orientation != "video" and longest <= other_max:
@@ -92,7 +92,7 @@ def duration(ctx: Context):
             f"prep trims it{other}",
             measured=measured, limit=limit,
         )
-    if shortest < lo - _DURATION_EPSILON:
+    if shortest < lo - DURATION_EPSILON:
         return failed(
             f"{shortest:.3f} s ({shortest_name}) is under the {lo:g} s minimum{spread}",
             measured=measured, limit=limit,
