@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 
 from . import __version__
 from .checks import CONTENT_CHECK_IDS, CONTENT_REGISTRY, REGISTRY, Context, Finding, failed, skipped
-from .checks.base import run_content_check, run_content_checks
+from .checks.base import run_content_check, run_content_checks, run_judged
 from .cost import element_cost, estimate, plus_element
 from .probe import DECODE_MAX_PIXELS, FileFacts, probe_file
 from .profile import DEFAULT_PROFILE, Profile, load_profile
@@ -123,7 +123,7 @@ def _role(facts: FileFacts) -> str:
 
 def _run_one(spec, ctx: Context) -> Finding:
     try:
-        return spec.function(ctx) or skipped(spec.unmeasured)
+        return run_judged(spec.function, ctx.profile, ctx) or skipped(spec.unmeasured)
     except Exception as exc:  # a bug in a check must fail the gate, not pass it or crash the run
         return failed(f"internal error in this check ({type(exc).__name__}: {exc}); please report it")
 
@@ -134,8 +134,7 @@ def _file_checks(facts: FileFacts, role: str, profile: Profile, request: Resolve
     checks = []
     for spec in REGISTRY[role]:
         finding = _run_one(spec, ctx)
-        checks.append(Check(spec.id, role, finding.status, finding.message, finding.measured, finding.limit,
-                            facts.path, finding.times))
+        checks.append(Check.of(spec.id, role, finding, facts.path))
     return checks
 
 
@@ -172,14 +171,29 @@ def _analyse(facts: FileFacts, role: str, profile: Profile, progress) -> tuple[o
             skip=profile.value("content.partial_decoding")), None
 
 
-def _content_checks(facts: FileFacts, role: str, profile: Profile, metadata_only: bool, progress):
-    """The content checks of one file, and the analysis they came from (None if it did not run)."""
+def _analysis_key(facts: FileFacts, role: str, profile: Profile) -> tuple:
+    """What an analysis depends on: the file, its role and the profile entries the analysers take
+    (hosts of one model share them, so ``--provider all`` decodes each file once)."""
+    return (facts.path, facts.size, role, profile.value("content.camera_motion")["strong"],
+            profile.value("content.fast_limb_speed"), profile.value("content.partial_decoding"))
+
+
+def _content_checks(facts: FileFacts, role: str, profile: Profile, metadata_only: bool, progress,
+                    memo: dict | None = None):
+    """The content checks of one file, and the analysis they came from (None if it did not run).
+    ``memo`` keeps analyses across runs on other profiles of the same inputs."""
     content = None
     if metadata_only:
         findings, reason = {}, "skipped: --metadata-only"
     else:
         try:
-            content, reason = _analyse(facts, role, profile, progress)
+            key = _analysis_key(facts, role, profile)
+            if memo is not None and key in memo:
+                content, reason = memo[key]
+            else:
+                content, reason = _analyse(facts, role, profile, progress)
+                if memo is not None:
+                    memo[key] = (content, reason)
         except Exception as exc:  # a readable file the analysers choke on: fail closed, say why
             findings = {cid: failed(f"content analysis failed ({type(exc).__name__}: {exc}); please report it")
                         for cid in CONTENT_CHECK_IDS[role]}
@@ -191,13 +205,12 @@ def _content_checks(facts: FileFacts, role: str, profile: Profile, metadata_only
     checks = []
     for check_id in CONTENT_CHECK_IDS[role]:
         finding = findings.get(check_id) or skipped(reason or "not measured")
-        checks.append(Check(check_id, role, finding.status, finding.message, finding.measured, finding.limit,
-                            facts.path, finding.times))
+        checks.append(Check.of(check_id, role, finding, facts.path))
     return checks, content
 
 
 def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: bool, profile: str | Profile,
-         progress=None, element: ElementRequest | None = None) -> Report:
+         progress=None, element: ElementRequest | None = None, memo: dict | None = None) -> Report:
     # One pass over the inputs in report order (probe, metadata checks, content checks), then the
     # pair and the request with the cost: the order of a report reads off this function.
     if not isinstance(profile, Profile):
@@ -217,7 +230,12 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
     video_seconds = usable_seconds = None
     contents: dict[str, object] = {}
     for path, expect in items:
-        facts = probe_file(path, expect=_MEDIUM.get(expect, expect), verify_pixels=not metadata_only)
+        probed = ("probe", path, expect, metadata_only)
+        facts = memo.get(probed) if memo is not None else None
+        if facts is None:
+            facts = probe_file(path, expect=_MEDIUM.get(expect, expect), verify_pixels=not metadata_only)
+            if memo is not None:
+                memo[probed] = facts
         role = expect or _role(facts)
         report.inputs.append({
             "role": role,
@@ -227,7 +245,7 @@ def _run(items: list[tuple[str, str | None]], request: Request, metadata_only: b
             "readable": facts.problem is None,
         })
         report.checks.extend(_file_checks(facts, role, profile, resolved, element))
-        content_checks, content = _content_checks(facts, role, profile, metadata_only, progress)
+        content_checks, content = _content_checks(facts, role, profile, metadata_only, progress, memo)
         report.checks.extend(content_checks)
         report.facts[path] = facts
         if content is not None:
@@ -258,7 +276,7 @@ def _pair_checks(contents: dict, profile: Profile, metadata_only: bool) -> list[
         else:
             finding = skipped("skipped: " + ("--metadata-only" if metadata_only
                                              else "content analysis did not run on both"))
-        checks.append(Check(spec.id, "pair", finding.status, finding.message, finding.measured, finding.limit))
+        checks.append(Check.of(spec.id, "pair", finding))
     return checks
 
 
@@ -271,8 +289,7 @@ def _judge_request(report: Report, profile: Profile, generation: bool, video_sec
     for subject in (["request"] if generation else []) + (["element"] if element else []):
         for spec in REGISTRY[subject]:
             finding = _run_one(spec, ctx)
-            report.checks.append(Check(spec.id, subject, finding.status, finding.message, finding.measured,
-                                       finding.limit, None, finding.times))
+            report.checks.append(Check.of(spec.id, subject, finding))
     if not generation:
         report.cost = element_cost(profile)
         return

@@ -24,6 +24,7 @@ Examples:
   preflight jobs/*.job.toml --jobs 4 --format junit > preflight.xml
   preflight jobs/*.job.toml --report report.html
   preflight --element-video ann.mp4 --element-name Ann --element-description "Ann, red jacket"
+  preflight --image me.jpg --video dance.mp4 --orientation video --provider all
 
 \b
 Configuration: [tool.preflight] in pyproject.toml or a preflight.toml, found from the
@@ -31,7 +32,8 @@ working directory upwards (see docs/pipelines.md); options given here win.
 
 \b
 Exit codes: 0 no check failed, 1 a check failed (or warned with --strict),
-2 usage error, 3 internal error.
+2 usage error, 3 internal error. With --provider all: 0 when at least one
+host takes the inputs, 1 when none does.
 """
 
 
@@ -71,6 +73,9 @@ Exit codes: 0 no check failed, 1 a check failed (or warned with --strict),
               help="Only the documented limits: no decoding, no content analysis.")
 @click.option("--profile", "profile_name", default=None, metavar="NAME|PATH",
               help=f"Constraint profile: a bundled name or a TOML file. Default: {DEFAULT_PROFILE}.")
+@click.option("--provider", "provider_name", default=None, metavar="NAME|all",
+              help="Judge against one host's limits and price (evolink, kling, fal), or `all`: a table of every "
+                   "host, whether the inputs fit and what it would charge, cheapest first.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, metavar="N",
               help="Parallel workers for several jobs or files. Default: the core count.")
 @click.option("--no-cache", is_flag=True, help="Check everything again instead of reusing results for unchanged files.")
@@ -85,8 +90,8 @@ Exit codes: 0 no check failed, 1 a check failed (or warned with --strict),
 @click.version_option(__version__, prog_name="preflight")
 def preflight(files, image, video, orientation, quality, prompt, keep_sound, element_ids, stored_element, callback_url,
               watermark, element_video, element_image, element_refs, new_element_name, new_element_description, fmt,
-              strict, facts_only, clear_cache, detail, metadata_only, profile_name, jobs, no_cache, cache_dir,
-              config_path, html_report, with_jobs, unit_timeout):
+              strict, facts_only, clear_cache, detail, metadata_only, profile_name, provider_name, jobs, no_cache,
+              cache_dir, config_path, html_report, with_jobs, unit_timeout):
     """Check a character image and a reference video before paying for a generation.
 
     With --image and/or --video, the pair is checked together with the request options.
@@ -104,6 +109,10 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     if not files and image is None and video is None and element is None:
         raise click.UsageError("nothing to check: give --image, --video, --element-video, --element-image or FILE "
                                "arguments")
+    if provider_name and profile_name:
+        raise click.UsageError("give --provider or --profile, not both (a provider is a bundled profile)")
+    if provider_name and provider_name != "all":
+        profile_name = _provider_profile(provider_name)
     config, profile = _configuration(config_path, profile_name)
     if html_report and metadata_only:
         raise click.UsageError("--report shows the content analysis, which --metadata-only skips")
@@ -116,6 +125,14 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     defaults = Request(written_in="config",
                        orientation=profile_choice(profile, "request.orientations", config.orientation, "orientation"),
                        quality=profile_choice(profile, "request.qualities", config.quality, "quality"))
+
+    if provider_name == "all":
+        if files or element or html_report:
+            raise click.UsageError("--provider all compares hosts on one --image/--video pair (no bare files, "
+                                   "--element-* or --report)")
+        if fmt not in ("text", "json"):
+            raise click.UsageError("--provider all prints a table (--format text) or JSON (--format json)")
+        return _compare_providers(image, video, given.filled_from(defaults), metadata_only or False, fmt)
 
     from . import batch
     from .cache import Cache
@@ -137,6 +154,34 @@ def preflight(files, image, video, orientation, quality, prompt, keep_sound, ele
     if html_report:
         _write_html(results, html_report)
     sys.exit(max(r.report.exit_code(strict) for r in results))
+
+
+def _provider_profile(name: str) -> str:
+    """The profile id of host ``name``, or a usage error naming the known hosts."""
+    from .providers import profile_for_host
+
+    try:
+        return profile_for_host(name).id
+    except ProfileError as exc:
+        raise click.BadParameter(str(exc), param_hint="--provider") from None
+
+
+def _compare_providers(image, video, request: Request, metadata_only: bool, fmt: str) -> None:
+    """``--provider all``: every host's verdict and price, cheapest first; exit 0 when one fits."""
+    import json
+
+    from .providers import check_providers, render_table
+
+    with terminal_progress(fmt == "text") as progress:
+        verdicts = check_providers(image, video, request=request, metadata_only=metadata_only,
+                                   progress=analysis_progress(progress))
+    fitting = [v for v in verdicts if v.fits]
+    if fmt == "json":
+        click.echo(json.dumps({"ok": bool(fitting), "cheapest_fitting": fitting[0].host if fitting else None,
+                               "providers": [v.to_dict() for v in verdicts]}, indent=2, default=str))
+    else:
+        click.echo(render_table(verdicts, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
+    sys.exit(ExitCode.OK if fitting else ExitCode.FAILED)
 
 
 def _configuration(config_path: str | None, profile_name: str | None):

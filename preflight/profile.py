@@ -6,6 +6,8 @@ no number the tool judges by is written in code.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -16,6 +18,9 @@ from .textfile import TextFileError, read_toml
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 DEFAULT_PROFILE = "kling-v3-motion-control"
+# The keys a check read while it judged (``reading()``), so that a verdict decided by an
+# unconfirmed value can say so and never fail on it.
+_READS: ContextVar[set[str] | None] = ContextVar("profile_reads", default=None)
 
 
 class ProfileError(PreflightError):
@@ -29,6 +34,9 @@ class Limit:
     source: str
     unit: str | None = None
     note: str | None = None
+    # False when no primary source states the value (spec/providers.md marks it UNCONFIRMED):
+    # a check that fails on it warns instead, saying so.
+    confirmed: bool = True
 
     def fraction(self) -> Fraction:
         """The value as an exact fraction (aspect ratios are written as "5/2")."""
@@ -44,8 +52,13 @@ class Profile:
     path: Path
     limits: dict[str, Limit]
     help_url: str = ""  # where a user reads about the model and its limits (SARIF rules link it)
+    host: str = ""  # the short name ``--provider`` takes: evolink, kling, fal
+    family: str = ""  # the model every host in a family serves; --provider all compares them
 
     def limit(self, key: str) -> Limit:
+        reads = _READS.get()
+        if reads is not None:
+            reads.add(key)
         try:
             return self.limits[key]
         except KeyError:
@@ -53,6 +66,24 @@ class Profile:
 
     def value(self, key: str) -> Any:
         return self.limit(key).value
+
+    def has(self, key: str) -> bool:
+        return key in self.limits
+
+    def unconfirmed(self, keys) -> list[Limit]:
+        """The entries among ``keys`` that no primary source confirms."""
+        return [self.limits[k] for k in sorted(keys) if k in self.limits and not self.limits[k].confirmed]
+
+
+@contextmanager
+def reading():
+    """Collect the profile keys read inside the block (into the set it yields)."""
+    keys: set[str] = set()
+    token = _READS.set(keys)
+    try:
+        yield keys
+    finally:
+        _READS.reset(token)
 
 
 def _collect_limits(table: dict[str, Any], prefix: str, path: Path, out: dict[str, Limit]) -> None:
@@ -63,10 +94,13 @@ def _collect_limits(table: dict[str, Any], prefix: str, path: Path, out: dict[st
         if "value" in entry:
             if "source" not in entry:
                 raise ProfileError(f"{path}: {key} has no 'source': every limit says where it comes from")
-            unknown = set(entry) - {"value", "source", "unit", "note"}
+            unknown = set(entry) - {"value", "source", "unit", "note", "confirmed"}
             if unknown:
                 raise ProfileError(f"{path}: {key} has unknown fields {sorted(unknown)}")
-            out[key] = Limit(key, entry["value"], entry["source"], entry.get("unit"), entry.get("note"))
+            confirmed = entry.get("confirmed", True)
+            if not isinstance(confirmed, bool):
+                raise ProfileError(f"{path}: {key}.confirmed must be true or false, not {confirmed!r}")
+            out[key] = Limit(key, entry["value"], entry["source"], entry.get("unit"), entry.get("note"), confirmed)
         else:
             _collect_limits(entry, key, path, out)
 
@@ -86,18 +120,28 @@ SCHEMA: dict[str, str] = {
     "request.prompt_max_chars": "int", "request.element_max_items": "int",
     "request.element_requires_orientation": "str", "request.callback_schemes": "list[str]",
     "request.callback_max_chars": "int", "request.callback_public_only": "bool",
-    "billing.credits_per_second": "table[number]", "billing.usd_per_second": "table[number]",
-    "billing.credits_per_usd_alternatives": "list[number]", "billing.rounding": "str",
+    "billing.usd_per_second": "table[number]", "billing.price_seen": "str", "billing.rounding": "str",
     "billing.min_billed_seconds": "number", "results.link_lifetime": "number", "results.max_file_size": "int",
     "results.extensions": "list[str]", "network.max_reply_bytes": "int", "network.task_id_max_chars": "int",
     "content.subject_min_area": "number", "content.bystander_size": "number", "content.body_min_share": "table[number]",
     "content.camera_motion": "table[number]", "content.fast_limb_speed": "number", "content.partial_decoding": "bool",
     "content.severity": "table[str]",
+    "host.api_base": "str", "host.auth": "str", "host.key_env": "list[str]", "request.wire_quality": "table[str]",
 }
+# Entries only some hosts have: checked when present. Credits are EvoLink's unit; a host that
+# bills in dollars has none.
+OPTIONAL: dict[str, str] = {
+    "billing.credits_per_second": "table[number]", "billing.credits_per_usd_alternatives": "list[number]",
+    "host.files_base": "str", "host.endpoints": "table[str]", "host.upload_base": "str",
+    "host.image_transport": "str", "host.video_transport": "str", "request.wire_keep_sound": "table[str]",
+    "host.creates_elements": "bool",
+}
+# How a host is reached: the backends ``submit`` has (``submit.backends``).
+AUTH_SCHEMES = ("bearer", "kling-jwt", "fal-key")
 # Entries of a table that must be there, and which vocabulary a table's keys must cover.
 _TABLE_KEYS = {"content.body_min_share": ("warn", "fail"), "content.camera_motion": ("some", "strong")}
-_COVERS = {"video.max_duration": "request.orientations", "billing.credits_per_second": "request.qualities",
-           "billing.usd_per_second": "request.qualities"}
+# A quality missing from billing.usd_per_second is a price nobody published: "unknown", not 0.
+_COVERS = {"video.max_duration": "request.orientations", "request.wire_quality": "request.qualities"}
 _MEMBER_OF = {"request.default_quality": "request.qualities", "request.default_orientation": "request.orientations",
               "request.element_requires_orientation": "request.orientations"}
 
@@ -138,6 +182,11 @@ def validate(profile: Profile, where: str | None = None) -> None:
         value = profile.limits[key].value
         if not _fits(kind, value):
             raise ProfileError(f"{origin}: {key} must be a {kind}, not {value!r}")
+    for key, kind in OPTIONAL.items():
+        if key in profile.limits and not _fits(kind, profile.limits[key].value):
+            raise ProfileError(f"{origin}: {key} must be a {kind}, not {profile.limits[key].value!r}")
+    if profile.limits["host.auth"].value not in AUTH_SCHEMES:
+        raise ProfileError(f"{origin}: host.auth must be one of {', '.join(AUTH_SCHEMES)}")
     for key, needed in _TABLE_KEYS.items():
         missing = [k for k in needed if k not in profile.limits[key].value]
         if missing:
@@ -154,23 +203,48 @@ def validate(profile: Profile, where: str | None = None) -> None:
         raise ProfileError(f"{origin}: content.severity values are fail or warn, not {bad}")
 
 
-def load_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> Profile:
-    """Load a profile by id (a file in ``preflight/profiles``) or by path to a TOML file."""
+def _profile_path(name_or_path: str | Path) -> Path:
     candidate = Path(name_or_path)
-    if candidate.suffix != ".toml":
-        candidate = PROFILE_DIR / f"{name_or_path}.toml"
+    return candidate if candidate.suffix == ".toml" else PROFILE_DIR / f"{name_or_path}.toml"
+
+
+def _read(candidate: Path, name_or_path: str | Path, seen: tuple[Path, ...] = ()) -> tuple[dict, dict[str, Limit]]:
+    """A profile file's header and entries, with those of the profile it ``extends`` beneath."""
     try:
         data = read_toml(candidate)
     except FileNotFoundError:
-        known = ", ".join(sorted(p.stem for p in PROFILE_DIR.glob("*.toml")))
-        raise ProfileError(f"no profile {str(name_or_path)!r} (known: {known})") from None
+        raise ProfileError(f"no profile {str(name_or_path)!r} (known: {', '.join(known_profiles())})") from None
     except (TextFileError, ValueError) as exc:
         raise ProfileError(str(exc)) from None
     header = data.pop("profile", None)
     if not isinstance(header, dict) or "id" not in header:
         raise ProfileError(f"{candidate}: missing [profile] table with an 'id'")
     limits: dict[str, Limit] = {}
+    parent = header.get("extends")
+    if parent is not None:
+        # Another host of the same model: the entries it does not state are the parent's
+        # (the content thresholds, the tool's own bounds), minus the sections it replaces whole.
+        path = _profile_path(str(parent))
+        if path.resolve() in seen or path.resolve() == candidate.resolve():
+            raise ProfileError(f"{candidate}: 'extends' goes round in a circle ({parent})")
+        parent_header, limits = _read(path, str(parent), (*seen, candidate.resolve()))
+        replaced = header.get("replaces", [])
+        if not (isinstance(replaced, list) and all(isinstance(r, str) for r in replaced)):
+            raise ProfileError(f"{candidate}: 'replaces' must be a list of section names")
+        limits = {k: v for k, v in limits.items() if k.split(".", 1)[0] not in replaced}
+        header = {"family": parent_header.get("family", ""), **header}
     _collect_limits(data, "", candidate, limits)
+    return header, limits
+
+
+def known_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILE_DIR.glob("*.toml"))
+
+
+def load_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> Profile:
+    """Load a profile by id (a file in ``preflight/profiles``) or by path to a TOML file."""
+    candidate = _profile_path(name_or_path)
+    header, limits = _read(candidate, name_or_path)
     profile = Profile(
         id=str(header["id"]),
         title=str(header.get("title", header["id"])),
@@ -179,6 +253,8 @@ def load_profile(name_or_path: str | Path = DEFAULT_PROFILE) -> Profile:
         path=candidate,
         limits=limits,
         help_url=str(header.get("help_url", "")),
+        host=str(header.get("host", "")),
+        family=str(header.get("family", "")),
     )
     validate(profile)
     return profile

@@ -36,6 +36,15 @@ class Check:
     limit: Any = None
     file: str | None = None
     times: list[Any] = field(default_factory=list)
+    # The profile entries behind this verdict that no primary source confirms (a failure on
+    # them was turned into a warning).
+    unconfirmed: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, check_id: str, subject: str, finding, file: str | None = None) -> "Check":
+        """The report's record of a check's ``Finding``."""
+        return cls(check_id, subject, finding.status, finding.message, finding.measured, finding.limit, file,
+                   finding.times, list(finding.unconfirmed))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -52,25 +61,28 @@ class Check:
             out["limit"] = self.limit
         if self.times:
             out["times"] = self.times
+        if self.unconfirmed:
+            out["unconfirmed"] = self.unconfirmed
         return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Check":
         return cls(d["id"], d["subject"], Status(d["status"]), d["message"], d.get("measured"), d.get("limit"),
-                   d.get("file"), list(d.get("times", [])))
+                   d.get("file"), list(d.get("times", [])), list(d.get("unconfirmed", [])))
 
 
 @dataclass
 class CostEstimate:
     quality: str
     billed_seconds: int
-    credits: float
-    usd: float
+    credits: float | None  # None: the host bills in dollars
+    usd: float | None  # None: the host publishes no price for this quality
     basis: str  # how the billed seconds were derived, in words
     rounding: str  # which rounding rule was applied, and why
     upper_bound: bool = False  # no video given: the orientation's maximum was assumed
     usd_alternatives: dict[str, float] = field(default_factory=dict)
     elements: int = 0  # custom elements created on the way, billed per call
+    price_confirmed: bool = True  # False: the price per second is UNCONFIRMED (or unknown)
 
     def covers(self) -> str:
         """What the estimate pays for, in words: "5 s at 720p", "creating one element", or both."""
@@ -79,8 +91,20 @@ class CostEstimate:
             parts.append("creating one element" if self.elements == 1 else f"creating {self.elements} elements")
         return " and ".join(parts)
 
+    def amount(self) -> str:
+        """The price in words: credits with their dollar conversions, or dollars alone for a host
+        that bills in dollars, marked when unconfirmed; "price unknown" when none is published."""
+        if self.credits is not None:
+            alternatives = ", ".join(f"USD {v:.2f} {k}" for k, v in self.usd_alternatives.items())
+            return f"{self.credits:.2f} credits ({alternatives})" if alternatives else f"{self.credits:.2f} credits"
+        if self.usd is None:
+            return "price unknown (none published)"
+        return f"USD {self.usd:.2f}" + ("" if self.price_confirmed else " (price UNCONFIRMED)")
+
     def to_dict(self) -> dict[str, Any]:
         extra = {"elements": self.elements} if self.elements else {}
+        if not self.price_confirmed:
+            extra["price_confirmed"] = False
         return {
             "quality": self.quality,
             "billed_seconds": self.billed_seconds,
@@ -96,7 +120,8 @@ class CostEstimate:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "CostEstimate":
         return cls(d["quality"], d["billed_seconds"], d["credits"], d["usd"], d["basis"], d["rounding"],
-                   d.get("upper_bound", False), dict(d.get("usd_alternatives", {})), d.get("elements", 0))
+                   d.get("upper_bound", False), dict(d.get("usd_alternatives", {})), d.get("elements", 0),
+                   d.get("price_confirmed", True))
 
 
 @dataclass

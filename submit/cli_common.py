@@ -122,6 +122,8 @@ def cost_line(report) -> str:
     if cost is None:
         return "cost: not estimated (see the request checks)"
     bound = "at most " if cost.upper_bound else ""
+    if cost.credits is None:
+        return f"cost: {bound}{cost.amount()}; {cost.basis}"
     return (f"cost: {bound}{cost.credits:g} credits, about ${cost.usd:.2f} "
             f"(up to ${flow.worst_case_usd(report):.2f} at the other published rate); {cost.basis}")
 

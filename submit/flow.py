@@ -41,7 +41,7 @@ def check_urls(client: Client, inputs: dict[str, str], profile: Profile) -> list
 def worst_case_usd(report: Report) -> float | None:
     """The highest of the USD figures for the estimate: EvoLink's pages convert credits to USD
     at two rates (API ref section 8); a budget is checked against the dearer one."""
-    if report.cost is None:
+    if report.cost is None or report.cost.usd is None:
         return None
     return max([report.cost.usd, *report.cost.usd_alternatives.values()])
 

@@ -28,6 +28,7 @@ def other_profile(folder: Path, **replace: str) -> Path:
         'value = "720p"': 'value = "480p"',
         'value = { "720p" = 8.1648, "1080p" = 10.88368 }': 'value = { "480p" = 4.0, "720p" = 8.1648 }',
         'value = { "720p" = 0.1134, "1080p" = 0.1512 }': 'value = { "480p" = 0.0556, "720p" = 0.1134 }',
+        'value = { "720p" = "720p", "1080p" = "1080p" }': 'value = { "480p" = "480p", "720p" = "720p" }',
         **replace,
     }
     for old, new in swaps.items():

@@ -6,11 +6,11 @@ the runner turns that into a ``skip`` that says why, so every id appears in ever
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterable
 
 from ..probe import FileFacts
-from ..profile import Profile
+from ..profile import Profile, reading
 from ..report import Status
 from ..request import ElementRequest, ResolvedRequest
 
@@ -22,6 +22,10 @@ class Finding:
     measured: Any = None
     limit: Any = None
     times: list[Any] = field(default_factory=list)
+    unconfirmed: tuple[str, ...] = ()  # the unconfirmed profile entries the verdict rests on
+    # The entries that decided a verdict when the check read others too (a duration over the
+    # maximum is not decided by the minimum); empty: every entry it read.
+    decided_by: tuple[str, ...] = ()
 
 
 def passed(message: str, **kw) -> Finding:
@@ -96,10 +100,34 @@ def content_check(check_id: str):
     return decorate
 
 
+def qualified(finding: Finding, profile: Profile, keys: Iterable[str]) -> Finding:
+    """``finding`` as a verdict on unconfirmed values must read: a failure becomes a warning that
+    says which value is unconfirmed (the host may well accept the input), and any other verdict
+    names them, so that nothing rests silently on a guess."""
+    doubtful = profile.unconfirmed(finding.decided_by or keys)
+    if not doubtful or finding.status is Status.SKIP:
+        return finding
+    host = profile.provider or profile.id
+    names = ", ".join(limit.key for limit in doubtful)
+    finding = replace(finding, unconfirmed=tuple(limit.key for limit in doubtful))
+    if finding.status is Status.FAIL:
+        return replace(finding, status=Status.WARN,
+                       message=f"{finding.message} [{host} states no such limit: {names} UNCONFIRMED, so this only "
+                               "warns; the host may accept it]")
+    return replace(finding, message=f"{finding.message} [{host}: {names} UNCONFIRMED]")
+
+
+def run_judged(function: Callable[..., "Finding | None"], profile: Profile, *args) -> "Finding | None":
+    """``function(*args)`` with the profile entries it reads collected, its verdict ``qualified``."""
+    with reading() as keys:
+        finding = function(*args)
+    return None if finding is None else qualified(finding, profile, keys)
+
+
 def run_content_check(spec: ContentCheckSpec, content, profile: Profile) -> Finding:
     """One content check, failing closed: a bug in a check fails the gate, it never passes it."""
     try:
-        return spec.function(content, profile)
+        return run_judged(spec.function, profile, content, profile)
     except Exception as exc:
         return failed(f"internal error in this check ({type(exc).__name__}: {exc}); please report it")
 
@@ -156,8 +184,9 @@ def file_size_within(ctx: Context, key: str, remedy: str) -> Finding | None:
         return None
     limit = ctx.profile.limit(key)
     if size > limit.value:
-        return failed(f"{size_text(size)} is over the limit ({limit.note}); {remedy}", measured=size, limit=limit.value)
-    return passed(f"{size_text(size)}; limit {limit.note}", measured=size, limit=limit.value)
+        return failed(f"{size_text(size)} is over the limit ({limit.note or size_text(limit.value)}); {remedy}",
+                      measured=size, limit=limit.value)
+    return passed(f"{size_text(size)}; limit {limit.note or size_text(limit.value)}", measured=size, limit=limit.value)
 
 
 def extension_mismatch(path: str, fmt: str, label: str, extensions: dict[str, list[str]]) -> Finding | None:

@@ -90,12 +90,12 @@ def duration(ctx: Context):
         return failed(
             f"{longest:.3f} s ({longest_name}) is over the {hi:g} s limit for orientation {orientation}{spread}; "
             f"prep trims it{other}",
-            measured=measured, limit=limit,
+            measured=measured, limit=limit, decided_by=("video.max_duration",),
         )
     if shortest < lo - DURATION_EPSILON:
         return failed(
             f"{shortest:.3f} s ({shortest_name}) is under the {lo:g} s minimum{spread}",
-            measured=measured, limit=limit,
+            measured=measured, limit=limit, decided_by=("video.min_duration",),
         )
     return passed(f"{shown:.3f} s, within {lo:g}-{hi:g} s for orientation {orientation}{spread}",
                   measured=measured, limit=limit)

@@ -181,9 +181,7 @@ def _request_line(report) -> str:
 
 def _cost_line(cost) -> str:
     bound = "at most " if cost.upper_bound else ""
-    money = ", ".join(f"USD {usd:.2f} {rate}" for rate, usd in cost.usd_alternatives.items())
-    return (f'<p class="cost">Cost estimate: {bound}{cost.credits:.2f} credits ({_esc(money)}) for '
-            f'{_esc(cost.covers())}</p>')
+    return f'<p class="cost">Cost estimate: {bound}{_esc(cost.amount())} for {_esc(cost.covers())}</p>'
 
 
 def prep_command(unit, report) -> str:

@@ -51,13 +51,9 @@ def render(report: Report, color: bool = False, detail: str = "normal") -> str:
         lines.append(f"  {_paint(label, code, color)}  {c.id:<{width}}  {c.message}")
     if report.cost:
         cost = report.cost
-        bound = "at most " if cost.upper_bound else ""
-        alternatives = ", ".join(f"USD {v:.2f} {k}" for k, v in cost.usd_alternatives.items())
+        bound = "at most " if cost.upper_bound and (cost.credits, cost.usd) != (None, None) else ""
         lines.append("")
-        lines.append(
-            f"Cost estimate: {bound}{cost.credits:.2f} credits ({alternatives}) "
-            f"for {cost.covers()}"
-        )
+        lines.append(f"Cost estimate: {bound}{cost.amount()} for {cost.covers()}")
         if detail == "verbose":
             lines.append(f"  {cost.basis}: {cost.rounding}")
     if detail == "verbose":
