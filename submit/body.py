@@ -7,11 +7,61 @@ from preflight.profile import Profile
 from preflight.request import ElementRequest, ResolvedRequest
 
 
+class UnsupportedField(ValueError):
+    """A request field the chosen host does not take (its message says which and why)."""
+
+
 def generation_body(profile: Profile, request: ResolvedRequest, image_url: str, video_url: str) -> dict:
-    """Exactly the documented fields; optional ones only when set, so the service's defaults hold.
-    A stored element's name (``request.element``) must have been looked up into ``element_ids``."""
+    """The body of a generation for the profile's host: exactly its documented fields, optional
+    ones only when set, so the host's defaults hold. A stored element's name
+    (``request.element``) must have been looked up into ``element_ids``."""
     if request.element is not None and not request.element_ids:
         raise ValueError(f"element {request.element!r} was not resolved to an id")
+    builder = {"kling": _kling_body, "fal": _fal_body}.get(profile.host, _evolink_body)
+    return builder(profile, request, image_url, video_url)
+
+
+def _kling_body(profile: Profile, request: ResolvedRequest, image_url: str, video_url: str) -> dict:
+    """Kling AI's create body (providers section 1): model_name always sent (else v2.6), mode
+    for the tier, keep_original_sound as the strings "yes"/"no"."""
+    from .kling import element_id_value
+
+    body: dict = {
+        "model_name": profile.value("request.model"),
+        "image_url": image_url,
+        "video_url": video_url,
+        "character_orientation": request.orientation,
+        "mode": profile.value("request.wire_quality")[request.quality],
+        "keep_original_sound": profile.value("request.wire_keep_sound")[str(request.keep_sound).lower()],
+    }
+    if request.prompt:
+        body["prompt"] = request.prompt
+    if request.element_ids:
+        body["element_list"] = [{"element_id": element_id_value(e)} for e in request.element_ids]
+    if request.watermark is not None:
+        body["watermark_info"] = {"enabled": request.watermark}
+    if request.callback_url:
+        body["callback_url"] = request.callback_url
+    return body
+
+
+def _fal_body(profile: Profile, request: ResolvedRequest, image_url: str, video_url: str) -> dict:
+    """fal's input (providers section 2): the tier is the endpoint, keep_original_sound a boolean,
+    character_orientation always sent (mirrors disagree on its default)."""
+    refused = [name for name, given in (("element_ids", request.element_ids), ("watermark", request.watermark is not None),
+                                        ("callback_url", request.callback_url)) if given]
+    if refused:
+        raise UnsupportedField(f"fal's motion-control input has no {', '.join(refused)} this tool can send "
+                               "(providers section 2); leave it out or choose another --provider")
+    body: dict = {"image_url": image_url, "video_url": video_url, "character_orientation": request.orientation,
+                  "keep_original_sound": request.keep_sound}
+    if request.prompt:
+        body["prompt"] = request.prompt
+    return body
+
+
+def _evolink_body(profile: Profile, request: ResolvedRequest, image_url: str, video_url: str) -> dict:
+    """EvoLink's body (API ref section 2)."""
     params: dict = {"character_orientation": request.orientation, "keep_sound": request.keep_sound}
     if request.element_ids:
         # element_id is a string since 2026-03-16 (API ref section 2).
@@ -23,7 +73,7 @@ def generation_body(profile: Profile, request: ResolvedRequest, image_url: str, 
         "image_urls": [image_url],
         "video_urls": [video_url],
         # Sent even at the default: the product page calls it required (profile note).
-        "quality": request.quality,
+        "quality": profile.value("request.wire_quality")[request.quality],
         "model_params": params,
     }
     if request.prompt:

@@ -84,16 +84,25 @@ def _arm_deadline(deadline: float) -> None:
         signal.setitimer(signal.ITIMER_REAL, max(0.01, deadline - time.monotonic() + _DEADLINE_GRACE_S))
 
 
-def make_client(ctx_obj: dict) -> Client:
-    conf = ctx_obj["settings"]
-    if not conf.api_key:
-        raise click.UsageError("no API key: set EVOLINK_API_KEY, put api_key in the config file, "
+def make_client(ctx_obj: dict, *, profile=None, conf=None, quality: str | None = None) -> Client:
+    """The client for the command's host (or ``profile``'s, with ``conf`` its settings); fal's
+    endpoint from ``quality`` (the request's), else from the settings' base (a journal row's)."""
+    from .backends import make_backend
+
+    profile = profile or ctx_obj["profile"]
+    conf = conf or ctx_obj["settings"]
+    if not conf.has_credentials:
+        names = " and ".join(profile.value("host.key_env"))
+        where = "api_key in the config file" if conf.host == "evolink" else f"[providers.{conf.host}] in the config file"
+        raise click.UsageError(f"no API key for {profile.provider or conf.host}: set {names}, put {where}, "
                                "or try everything locally with --fake-server")
-    redact.add(conf.api_key)
-    try:
-        check_key(conf.api_key, conf.key_source)  # before any request, so the key never meets the network
-    except KeyProblem as exc:
-        raise click.UsageError(str(exc)) from None
+    for secret, source in ((conf.api_key, conf.key_source), (conf.access_key, conf.access_source)):
+        if secret:
+            redact.add(secret)
+            try:
+                check_key(secret, source)  # before any request, so the key never meets the network
+            except KeyProblem as exc:
+                raise click.UsageError(str(exc)) from None
 
     def told(attempt: int, why: str, delay: float) -> None:
         if ctx_obj["fmt"] == "text":
@@ -101,8 +110,11 @@ def make_client(ctx_obj: dict) -> Client:
 
     deadline = ctx_obj["deadline"]
     _arm_deadline(deadline)
-    return Client(conf.api_key, api_base=conf.api_base, files_base=conf.files_base, on_retry=told,
-                  deadline=deadline - time.monotonic(), **client_bounds(ctx_obj["profile"]))
+    try:
+        return make_backend(profile, conf, quality, on_retry=told, deadline=deadline - time.monotonic(),
+                            **client_bounds(profile))
+    except SubmitError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def client_bounds(profile) -> dict:
@@ -128,18 +140,17 @@ def cost_line(report) -> str:
             f"(up to ${flow.worst_case_usd(report):.2f} at the other published rate); {cost.basis}")
 
 
-def hosts_for(client, conf, video_host: str, lifetime: int) -> dict:
-    from .hosting import EvoLinkFilesHost, S3Host
+def hosts_for(client, conf, video_host: str, lifetime: int, profile=None) -> dict:
+    """Where local files go for the host (``submit.backends.file_hosts``); a bucket asked for
+    but not named is a usage error."""
+    from preflight.profile import load_profile
 
-    files = EvoLinkFilesHost(client, conf.files_base)
-    if video_host == "s3" or (video_host == "auto" and conf.s3_bucket):
-        if not conf.s3_bucket:
-            raise click.UsageError("--video-host s3 needs --s3-bucket (or SUBMIT_S3_BUCKET)")
-        video = S3Host(conf.s3_bucket, prefix=conf.s3_prefix, lifetime=lifetime, endpoint_url=conf.s3_endpoint,
-                       region=conf.s3_region)
-    else:
-        video = files
-    return {"image": files, "video": video}
+    from .backends import file_hosts
+
+    try:
+        return file_hosts(profile or load_profile(), client, conf, video_host, lifetime)
+    except SubmitError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 # ---------------------------------------------------------------------- subcommands

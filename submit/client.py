@@ -34,7 +34,7 @@ from preflight.request import PLAIN_ID
 
 from .errors import (ApiError, DeadlineExceeded, ErrorInfo, HostingError, SubmitError, TaskFailed, TransportError,
                      WaitTimeout, parse_error)
-from .retry import NOT_SENT, RetryPolicy, send_with_retries
+from .retry import NOT_SENT, RetryPolicy, is_retryable_status, send_with_retries
 from .secrets import KeyProblem, check_key, redact
 
 # API ref section 1.
@@ -268,7 +268,13 @@ class Client:
     ...     task = client.create_task(body)
     ...     task = client.wait(task.id)
     ...     client.download(task, "out")
+
+    Other hosts of the same model have clients of their own built on this one (``submit.kling``,
+    ``submit.fal``): the same bounds, retries, waiting and downloads, their own auth and shapes.
     """
+
+    KEY_HINT = "EVOLINK_API_KEY (or api_key in the config file)"
+    provider = "evolink"
 
     def __init__(
         self,
@@ -290,7 +296,7 @@ class Client:
         """``timeout`` bounds each network wait; ``deadline`` (seconds from now) bounds
         everything this client does, retries, polls and downloads included."""
         if not api_key:
-            raise SubmitError("no API key: set EVOLINK_API_KEY (or api_key in the config file)")
+            raise SubmitError(f"no API key: set {self.KEY_HINT}")
         redact.add(api_key)
         try:
             check_key(api_key, "the api_key argument")
@@ -389,7 +395,7 @@ class Client:
 
         try:
             return send_with_retries(send, self.retry, idempotent=idempotent, sleep=self._pause, rng=self._rng,
-                                     on_retry=self.on_retry)
+                                     on_retry=self.on_retry, retryable=self._retryable)
         except httpx.HTTPError as exc:
             # httpx's messages name the URL, never the headers; masked all the same, in every form.
             text = redact(f"{type(exc).__name__}: {exc}")
@@ -399,11 +405,20 @@ class Client:
             error.sent = any(outcomes)
             raise error from None
 
+    def _retryable(self, reply: Reply) -> bool:
+        """Whether an answer is sent again (API ref section 6c: 429 and 5xx). Other hosts'
+        clients apply their own rules."""
+        return is_retryable_status(reply.status_code)
+
+    def _auth_headers(self) -> dict[str, str]:
+        """The headers that carry the key, made for each send (a host may sign per request)."""
+        return {"Authorization": f"Bearer {self._key}"}
+
     def _request(self, method: str, url: str, *, idempotent: bool, what: str | None = None,
                  headers: dict | None = None, **kwargs) -> Reply:
-        headers = {"Authorization": f"Bearer {self._key}", **(headers or {})}
+        extra = headers or {}
         return self._exchange(self._api, method, url, idempotent=idempotent, what=what or f"{method} {url}",
-                              make=lambda: {"headers": headers, **kwargs})
+                              make=lambda: {"headers": {**self._auth_headers(), **extra}, **kwargs})
 
     def _json(self, response: Reply, what: str) -> dict:
         try:

@@ -145,6 +145,10 @@ _CALLER_ERROR_NAMES = frozenset(name for status, (name, _) in HTTP_CODES.items()
 class SubmitError(Exception):
     """Anything the client cannot do; ``info`` says what the service or network reported."""
 
+    # False when it is certain that no task was created (nothing was sent, or the service
+    # answered with an error); None when unknown.
+    created: bool | None = None
+
     def __init__(self, message: str, info: ErrorInfo | None = None, task_id: str | None = None):
         super().__init__(message)
         self.info = info

@@ -124,14 +124,16 @@ def create(client: Client, journal: Journal, body: dict, estimate: dict | None =
     unless ``again``."""
     key = idempotency_key or new_idempotency_key()
     row = journal.start(client.api_base, key, body, estimate, fingerprint=fingerprint, fresh_for=fresh_for,
-                        again=again)
+                        again=again, provider=client.provider)
     try:
         task = client.create_task(body, idempotency_key=key)
     except TransportError as exc:
         error = exc.info.to_dict() if exc.info else {"message": str(exc)}
         if exc.sent is False:
             journal.update(row, state=UNSENT, error=error)
-            raise SubmitError(f"{exc}. Nothing reached the service, so no task was created", exc.info) from None
+            unsent = SubmitError(f"{exc}. Nothing reached the service, so no task was created", exc.info)
+            unsent.created = False
+            raise unsent from None
         # The POST may have arrived: keep the row so `submit recover` can ask again with the key.
         journal.update(row, state=SENT, error=error)
         raise SubmitError(f"{exc}. The task may have been created: `submit recover {row}` asks again with the "
@@ -142,8 +144,23 @@ def create(client: Client, journal: Journal, body: dict, estimate: dict | None =
                                "same Idempotency-Key, which cannot create a second task") from None
     except SubmitError as exc:
         journal.update(row, state=REFUSED, error=exc.info.to_dict() if exc.info else {"message": str(exc)})
+        if isinstance(exc, ApiError):
+            exc.created = False  # an error answer: the service made no task
         raise
     return _record_created(journal, row, task, estimate)
+
+
+def host_down(exc: SubmitError) -> bool:
+    """Whether a failed create means the host is down and certainly made no task, so that the
+    next host may be tried: nothing reached it (no connection), or it answered 5xx or 429 past
+    the retry budget, or an outage in words. A send whose answer was lost is not: the task may
+    exist, and trying elsewhere could pay twice."""
+    if getattr(exc, "created", None) is not False or exc.info is None:
+        return False
+    info = exc.info
+    outage = info.name in ("connection_error", "service_unavailable", "service_error", "upstream_error",
+                           "gateway_timeout", "rate_limit_exceeded", "resource_exhausted", "quota_exceeded")
+    return outage or info.http_status == 429 or (info.http_status or 0) >= 500
 
 
 def _record_created(journal: Journal, row: int, task: Task, estimate: dict | None) -> Created:

@@ -60,6 +60,60 @@ class EvoLinkFilesHost:
         return HostedFile(str(path), uploaded.file_url, self.name, uploaded.expires_at)
 
 
+class InlineHost:
+    """No upload: the file goes inside the request body as raw base64 (no ``data:`` prefix), the
+    way Kling's API takes a character image (providers section 1 [S4])."""
+
+    name = "inline-base64"
+
+    def describe(self, path: Path) -> str:
+        return "sent inside the request as base64 (no upload)"
+
+    def host(self, path: Path, progress: Callable[[int, int], None] | None = None) -> HostedFile:
+        import base64
+
+        data = path.read_bytes()
+        if progress:
+            progress(len(data), len(data))
+        return HostedFile(str(path), base64.b64encode(data).decode("ascii"), self.name)
+
+
+class NoHost:
+    """A host that takes this input by URL only, with nowhere set up to put a local file:
+    ``problem`` says what to do, and ``host`` refuses (nothing is uploaded anywhere)."""
+
+    name = "none"
+
+    def __init__(self, problem: str):
+        self.problem = problem
+
+    def describe(self, path: Path) -> str:
+        return f"nowhere: {self.problem}"
+
+    def host(self, path: Path, progress: Callable[[int, int], None] | None = None) -> HostedFile:
+        raise HostingError(f"{path}: {self.problem}", ErrorInfo("no_host", self.problem))
+
+
+class FalStorageHost:
+    """fal's own storage (the clients' upload: initiate, then PUT); its URL is public and stays
+    valid by default (providers section 2 [S21])."""
+
+    name = "fal-storage"
+
+    def __init__(self, client, upload_base: str = ""):
+        self.client = client  # a FalClient; None for a dry run, which only describes
+        self.upload_base = upload_base or (client.files_base if client else "")
+
+    def describe(self, path: Path) -> str:
+        return f"{self.upload_base}/storage/upload/initiate (fal storage)"
+
+    def host(self, path: Path, progress: Callable[[int, int], None] | None = None) -> HostedFile:
+        if self.client is None:
+            raise HostingError("no client to upload with")
+        uploaded = self.client.upload_file(path, progress=progress)
+        return HostedFile(str(path), uploaded.file_url, self.name)
+
+
 class S3Host:
     """An S3-compatible bucket: the file is uploaded, then a presigned GET URL is handed out.
 

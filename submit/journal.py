@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     estimate        TEXT,
     reserved        TEXT,
     completed_at    TEXT,
-    fingerprint     TEXT
+    fingerprint     TEXT,
+    provider        TEXT
 );
 CREATE INDEX IF NOT EXISTS submissions_fingerprint ON submissions (fingerprint);
 CREATE TABLE IF NOT EXISTS elements (
@@ -118,9 +119,11 @@ class Entry:
     reserved: dict | None
     completed_at: str | None
     fingerprint: str | None = None
+    provider: str | None = None  # the host that holds the task (evolink, kling, fal); None: EvoLink
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "body"} | {"model": self.body.get("model")}
+        return ({k: v for k, v in self.__dict__.items() if k != "body"} |
+                {"model": self.body.get("model") or self.body.get("model_name"), "provider": self.provider or "evolink"})
 
 
 @dataclass
@@ -208,6 +211,8 @@ class Journal(_Elements):
         columns = {r[1] for r in self._db.execute("PRAGMA table_info(submissions)")}
         if columns and "fingerprint" not in columns:  # a journal from before duplicates were told
             self._db.execute("ALTER TABLE submissions ADD COLUMN fingerprint TEXT")
+        if columns and "provider" not in columns:  # a journal from before other hosts (all EvoLink)
+            self._db.execute("ALTER TABLE submissions ADD COLUMN provider TEXT")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -220,7 +225,8 @@ class Journal(_Elements):
         self.close()
 
     def start(self, api_base: str, idempotency_key: str, body: dict, estimate: dict | None,
-              fingerprint: str | None = None, fresh_for: float | None = None, again: bool = False) -> int:
+              fingerprint: str | None = None, fresh_for: float | None = None, again: bool = False,
+              provider: str | None = None) -> int:
         """Record a submission about to be sent; returns its row number. With a ``fingerprint``,
         refuses (``AlreadySubmitted``) when ``duplicate_of`` finds one, in the same transaction
         as the new row, unless ``again`` (the row still records it, for later checks)."""
@@ -233,9 +239,9 @@ class Journal(_Elements):
                     raise AlreadySubmitted(describe_duplicate(earlier), None, earlier.task_id, row=earlier.row)
             cur = self._db.execute(
                 "INSERT INTO submissions (created_at, updated_at, api_base, idempotency_key, body, state, estimate,"
-                " fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " fingerprint, provider) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (now, now, api_base, idempotency_key, redact(json.dumps(body)), SENDING,
-                 redact(json.dumps(estimate)), fingerprint))
+                 redact(json.dumps(estimate)), fingerprint, provider))
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
@@ -303,11 +309,11 @@ class Journal(_Elements):
 
     def _entry(self, r: tuple) -> Entry:
         (row, created_at, updated_at, api_base, key, body, state, task_id, status, progress, results, outputs,
-         error, estimate, reserved, completed_at, fingerprint) = r
+         error, estimate, reserved, completed_at, fingerprint, provider) = r
         return Entry(row, created_at, updated_at, api_base, key, json.loads(body), state, task_id, status, progress,
                      json.loads(results) if results else [], json.loads(outputs) if outputs else [],
                      json.loads(error) if error else None, json.loads(estimate) if estimate else None,
-                     json.loads(reserved) if reserved else None, completed_at, fingerprint)
+                     json.loads(reserved) if reserved else None, completed_at, fingerprint, provider)
 
 
 def describe_duplicate(entry: Entry) -> str:

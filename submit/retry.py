@@ -71,12 +71,15 @@ def send_with_retries(
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
     on_retry: Callable[[int, str, float], None] | None = None,
+    retryable: Callable[[object], bool] | None = None,
 ) -> httpx.Response:
     """Call ``send`` until it gives a final answer. Returns the last response (which may be an
     error status the caller turns into an exception); raises the last network error.
 
     ``idempotent`` says whether sending again is safe after a request may have arrived (GET, or
     a POST carrying an Idempotency-Key). ``on_retry(attempt, why, delay)`` is told of each retry.
+    ``retryable(response)`` decides which answers are sent again (a host's own rules; default:
+    429 and 5xx).
     """
     rng = rng or random.Random()
     attempt = 0
@@ -91,7 +94,7 @@ def send_with_retries(
                 raise
             error, why, retry_after = exc, f"no answer ({type(exc).__name__})", None
         else:
-            if not is_retryable_status(response.status_code):
+            if not (retryable(response) if retryable else is_retryable_status(response.status_code)):
                 return response
             error, why = None, f"HTTP {response.status_code}"
             retry_after = retry_after_seconds(response)

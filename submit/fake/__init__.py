@@ -19,9 +19,12 @@ chooses (``value``).
 
     >>> with FakeEvoLink(api_key="k") as server:
     ...     client = Client("k", api_base=server.url, files_base=server.url)
+
+The other hosts of the model have theirs (``hosts``): ``FakeKling`` and ``FakeFal``.
 """
 
+from .hosts import FakeFal, FakeKling
 from .state import FakeEvoLink, Fault
 from .validation import validate_generation
 
-__all__ = ["FakeEvoLink", "Fault", "validate_generation"]
+__all__ = ["FakeEvoLink", "FakeFal", "FakeKling", "Fault", "validate_generation"]
