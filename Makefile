@@ -35,6 +35,12 @@ demo: fixtures
 		--image $(FIXTURES)/prepped/side_299.prep.png --video $(FIXTURES)/prepped/dur_10.2s.prep.mp4 \
 		--orientation image --no-keep-sound --prompt "A person standing still" --out $(FIXTURES)/results
 	SUBMIT_JOURNAL=$(FIXTURES)/demo-journal.sqlite3 $(VENV)/bin/submit list --limit 3
+	@echo; echo "== The same model on three hosts: does the pair fit each, and what would each charge (1080p)? =="
+	$(VENV)/bin/preflight --image $(FIXTURES)/image/person_upper.png --video $(FIXTURES)/video/person_steady.mp4 		--orientation video --quality 1080p --provider all
+	@echo; echo "== submit --provider auto: the cheapest host that takes it (local stand-ins of all three) =="
+	SUBMIT_JOURNAL=$(FIXTURES)/demo-journal.sqlite3 $(VENV)/bin/submit --provider auto --fake-server --yes --wait \
+		--again --image $(FIXTURES)/image/person_upper.png --video $(FIXTURES)/video/person_steady.mp4 \
+		--orientation video --quality 1080p --out $(FIXTURES)/results
 
 test: $(STAMP) chromium
 	$(PY) -m pytest

@@ -14,10 +14,12 @@ from .config import ConfigError  # noqa: E402
 from .errors import PreflightError  # noqa: E402
 from .job import JobError  # noqa: E402
 from .profile import Profile, ProfileError, load_profile  # noqa: E402
+from .providers import ProviderVerdict, check_providers  # noqa: E402
 from .report import Check, CostEstimate, ExitCode, Report, Status  # noqa: E402
 from .request import ElementRequest, Request, ResolvedRequest  # noqa: E402
 
 __all__ = [
+    "check_providers", "ProviderVerdict",
     "check", "check_element", "check_files", "Check", "ConfigError", "CostEstimate", "ElementRequest", "ExitCode",
     "JobError", "PreflightError",
     "Profile", "ProfileError", "Report", "Request", "ResolvedRequest", "Status", "load_profile", "__version__",

@@ -150,3 +150,92 @@ def render_table(verdicts: list[ProviderVerdict], color: bool = False) -> str:
 def _duration(seconds: float) -> str:
     days, hours = seconds / 86400, seconds / 3600
     return f"{days:g} days" if days >= 2 else f"{hours:g} h"
+
+
+# ---------------------------------------------------------------------- docs/providers.md
+
+def markdown_table(family: str | None = None) -> str:
+    """The provider table of docs/providers.md, made from the profiles (a test keeps the page
+    equal to it): each host's limits, field names, prices and result lifetime, "(U)" marking a
+    value no primary source confirms."""
+    profiles = host_profiles(family)
+
+    def shown(profile: Profile, key: str, text: str) -> str:
+        return text + (" (U)" if not profile.limit(key).confirmed else "")
+
+    def mb(profile: Profile, key: str) -> str:
+        return shown(profile, key, f"{profile.value(key) / 1e6:g} MB")
+
+    def sides(profile: Profile, role: str) -> str:
+        lo, hi = profile.value(f"{role}.min_side"), profile.value(f"{role}.max_side")
+        return shown(profile, f"{role}.min_side", f"{lo}-{hi} px")
+
+    def price(profile: Profile, quality: str) -> str:
+        value = profile.value("billing.usd_per_second").get(quality)
+        return "?" if value is None else shown(profile, "billing.usd_per_second", f"${value:g}")
+
+    def days(profile: Profile) -> str:
+        return shown(profile, "results.link_lifetime", _duration(profile.value("results.link_lifetime")))
+
+    qualities = profiles[0].value("request.qualities") if profiles else []
+    head = ["", *(f"**{p.host}** ({p.provider})" for p in profiles)]
+    rows = [
+        ("profile", [f"`{p.id}`" for p in profiles]),
+        ("image formats", [shown(p, "image.formats", ", ".join(p.value("image.formats"))) for p in profiles]),
+        ("image size", [mb(p, "image.max_file_size") for p in profiles]),
+        ("image sides", [sides(p, "image") for p in profiles]),
+        ("video formats", [shown(p, "video.formats", ", ".join(p.value("video.formats"))) for p in profiles]),
+        ("video size", [mb(p, "video.max_file_size") for p in profiles]),
+        ("video sides", [sides(p, "video") for p in profiles]),
+        ("duration (orientation image / video)", [_durations(p, shown) for p in profiles]),
+        ("prompt", [shown(p, "request.prompt_max_chars", f"{p.value('request.prompt_max_chars')} chars")
+                    for p in profiles]),
+        ("quality sent as", [_quality_words(p) for p in profiles]),
+        ("keep sound sent as", [_sound_words(p) for p in profiles]),
+        ("element ids", [f"at most {n}" if (n := p.value("request.element_max_items")) else "none"
+                         for p in profiles]),
+        *((f"price {q}, USD/s", [price(p, q) for p in profiles]) for q in qualities),
+        ("prices as of", [p.value("billing.price_seen") for p in profiles]),
+        ("results kept", [days(p) for p in profiles]),
+        ("auth", [f"{p.value('host.auth')} ({', '.join(p.value('host.key_env'))})" for p in profiles]),
+        ("API base", [f"`{p.value('host.api_base')}`" for p in profiles]),
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join([name, *(c.replace("|", "/") for c in cells)]) + " |" for name, cells in rows]
+    return "\n".join(lines)
+
+
+def _durations(profile: Profile, shown) -> str:
+    low = shown(profile, "video.min_duration", f"{profile.value('video.min_duration'):g}")
+    high = profile.value("video.max_duration")
+    return shown(profile, "video.max_duration", f"{low}-{high['image']:g} / {low}-{high['video']:g} s")
+
+
+def _quality_words(profile: Profile) -> str:
+    wire = profile.value("request.wire_quality")
+    if profile.has("host.endpoints"):
+        return "endpoint: " + ", ".join(f"{q} `{e}`" for q, e in profile.value("host.endpoints").items())
+    field = {"kling": "mode"}.get(profile.host, "quality")
+    return f"`{field}`: " + ", ".join(f"{q} = `{w}`" for q, w in wire.items())
+
+
+def _sound_words(profile: Profile) -> str:
+    if profile.has("request.wire_keep_sound"):
+        words = profile.value("request.wire_keep_sound")
+        return f"`keep_original_sound`: \"{words['true']}\"/\"{words['false']}\""
+    return "`keep_sound`: true/false" if profile.host == "evolink" else "`keep_original_sound`: true/false"
+
+
+def sources_list(family: str | None = None) -> str:
+    """Where each host's prices and limits come from (the profiles' sources), for the page."""
+    lines = []
+    for p in host_profiles(family):
+        lines.append(f"- **{p.host}**: price: {p.limit('billing.usd_per_second').source}; results: "
+                     f"{p.limit('results.link_lifetime').source}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
+    print()
+    print(sources_list())

@@ -21,6 +21,19 @@ def generation_body(profile: Profile, request: ResolvedRequest, image_url: str, 
     return builder(profile, request, image_url, video_url)
 
 
+def unsupported(profile: Profile, request: ResolvedRequest) -> str | None:
+    """Why the profile's host cannot be sent this request as it is (None: it can)."""
+    if profile.host != "fal":
+        return None
+    refused = [name for name, given in (("element", request.element_ids or request.element),
+                                        ("watermark", request.watermark is not None),
+                                        ("callback_url", request.callback_url)) if given]
+    if refused:
+        return (f"fal's motion-control input takes no {', '.join(refused)} this tool can send (providers section 2); "
+                "leave it out or choose another --provider")
+    return None
+
+
 def _kling_body(profile: Profile, request: ResolvedRequest, image_url: str, video_url: str) -> dict:
     """Kling AI's create body (providers section 1): model_name always sent (else v2.6), mode
     for the tier, keep_original_sound as the strings "yes"/"no"."""
@@ -48,11 +61,9 @@ def _kling_body(profile: Profile, request: ResolvedRequest, image_url: str, vide
 def _fal_body(profile: Profile, request: ResolvedRequest, image_url: str, video_url: str) -> dict:
     """fal's input (providers section 2): the tier is the endpoint, keep_original_sound a boolean,
     character_orientation always sent (mirrors disagree on its default)."""
-    refused = [name for name, given in (("element_ids", request.element_ids), ("watermark", request.watermark is not None),
-                                        ("callback_url", request.callback_url)) if given]
-    if refused:
-        raise UnsupportedField(f"fal's motion-control input has no {', '.join(refused)} this tool can send "
-                               "(providers section 2); leave it out or choose another --provider")
+    problem = unsupported(profile, request)
+    if problem:
+        raise UnsupportedField(problem)
     body: dict = {"image_url": image_url, "video_url": video_url, "character_orientation": request.orientation,
                   "keep_original_sound": request.keep_sound}
     if request.prompt:

@@ -25,17 +25,31 @@ from preflight.cost import element_cost
 from preflight.command import load_job_option, load_profile_option, profile_choice, run_command
 from preflight.formats import render
 from preflight.progress import analysis_progress, terminal_progress, worth_a_bar
+from preflight.providers import host_profiles
 
 from . import flow
 from .body import element_body, generation_body
-from .cli_common import (FAKE_KEY, OK, REFUSED, Finish, code_for, cost_line, fail, format_option, hosts_for,
-                         make_client, open_journal, output_format, print_json, say)
+from .cli_common import (OK, REFUSED, USAGE, Finish, code_for, cost_line, fail, format_option, hosts_for,
+                         make_client, open_journal, output_format, print_json, say, start_fake)
 from .client import DEFAULT_POLL_INTERVAL, Client, InvalidId, Task, check_id
 from .config import settings
 from .element_cli import confirm, element as element_commands, prep_element_video, wait_for_element
+from .backends import hosting_problems
+from .body import unsupported
 from .errors import AlreadySubmitted, GateRefused, SubmitError
 from .journal import Journal
 from .secrets import KeyProblem, check_key, redact
+
+
+def _provider_profile(name: str) -> str:
+    """The profile id of host ``name`` (a usage error naming the known hosts otherwise)."""
+    from preflight.profile import ProfileError
+    from preflight.providers import profile_for_host
+
+    try:
+        return profile_for_host(name).id
+    except ProfileError as exc:
+        raise click.BadParameter(str(exc).replace(", or all)", ", or auto)"), param_hint="--provider") from None
 
 
 def _task_id_argument(ctx, task_id: str) -> str:
@@ -102,6 +116,7 @@ Examples:
   submit list;  submit wait TASK_ID;  submit recover ROW
   submit element create --name Ann --description "Ann, red jacket" --video ann.mp4 --yes
   submit --image me.jpg --video dance.mp4 --orientation video --element Ann --watermark --yes
+  submit --image me.jpg --video dance.mp4 --orientation video --provider auto --fake-server --yes
 
 \b
 Exit codes: 0 done, 1 refused before sending or the task failed, 2 usage error,
@@ -159,15 +174,23 @@ Exit codes: 0 done, 1 refused before sending or the task failed, 2 usage error,
               help="Take the inputs and request from a job file (options given here win).")
 @click.option("--profile", "profile_name", default=None, metavar="NAME|PATH",
               help="Constraint profile: a bundled name or a TOML file. Default: the configuration's, else the bundled one.")
+@click.option("--provider", "provider_name", default=None, metavar="NAME|auto",
+              help="The host: evolink (default), kling (Kling AI's API) or fal; auto: the cheapest host that takes "
+                   "the inputs and whose keys are set, falling back to the next when one is down before a task "
+                   "was created there (docs/providers.md).")
 @click.version_option(__version__, prog_name="submit")
 @click.pass_context
 def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_ids, element_name, element_video,
            element_description, watermark, callback_url, wait, out, max_cost, yes, dry_run, force, run_prep, metadata_only, video_host, s3_bucket, s3_endpoint,
            s3_url_lifetime, poll_interval, wait_timeout, again, api_base, files_base, journal_path, fake_server, fmt,
-           job_file, profile_name):
-    """Send a checked image and reference video to Kling 3.0 Motion Control on EvoLink."""
+           job_file, profile_name, provider_name):
+    """Send a checked image and reference video to Kling 3.0 Motion Control on EvoLink (or
+    another host of the model: --provider)."""
     deadline = time.monotonic() + wait_timeout
-    profile = load_profile_option(profile_name)
+    if provider_name and profile_name:
+        raise click.UsageError("give --provider or --profile, not both (a provider is a bundled profile)")
+    auto = provider_name == "auto"
+    profile = load_profile_option(_provider_profile(provider_name) if provider_name and not auto else profile_name)
     request = Request(orientation=profile_choice(profile, "request.orientations", orientation, "--orientation"),
                       quality=profile_choice(profile, "request.qualities", quality, "--quality"), prompt=prompt,
                       keep_sound=keep_sound, element_ids=tuple(element_ids), callback_url=callback_url,
@@ -177,24 +200,35 @@ def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_
         image, video = image or job.image, video or job.video
         request = request.filled_from(job.request)
     stack = ctx.with_resource(contextlib.ExitStack())
+    fakes = {}
     if fake_server:
-        from .fake import FakeEvoLink
-
-        fake = stack.enter_context(FakeEvoLink(api_key=FAKE_KEY, profile=profile))
-        api_base = files_base = fake.url
+        hosts = [p.host for p in host_profiles(profile.family)] if auto else [profile.host or "evolink"]
+        fakes = {host: start_fake(stack, host, profile if host == profile.host else None) for host in hosts}
         poll_interval = poll_interval if poll_interval is not None else 0.2
-    try:
-        conf = settings(api_base, files_base, s3_bucket, s3_endpoint, api_key=FAKE_KEY if fake_server else None)
-    except SubmitError as exc:  # a config file that is unsafe or unreadable
-        raise click.UsageError(str(exc)) from None
-    if conf.api_key:
-        redact.add(conf.api_key)
+
+    def conf_for(chosen):
+        """The settings of ``chosen``'s host: the local fake's, or from options, environment, config."""
+        fake = fakes.get(chosen.host or "evolink")
         try:
-            check_key(conf.api_key, conf.key_source)  # before anything else: a bad key fails fast
-        except KeyProblem as exc:
+            if fake is not None:
+                return settings(fake.url, fake.url, s3_bucket, s3_endpoint, api_key=fake.key,
+                                access_key=fake.access_key, profile=chosen)
+            mine = chosen is profile and not auto  # --api-base and --files-base are the chosen host's
+            return settings(api_base if mine else None, files_base if mine else None, s3_bucket, s3_endpoint,
+                            profile=chosen)
+        except SubmitError as exc:  # a config file that is unsafe or unreadable
             raise click.UsageError(str(exc)) from None
+
+    conf = conf_for(profile)
+    for secret, source in ((conf.api_key, conf.key_source), (conf.access_key, conf.access_source)):
+        if secret:
+            redact.add(secret)
+            try:
+                check_key(secret, source)  # before anything else: a bad key fails fast
+            except KeyProblem as exc:
+                raise click.UsageError(str(exc)) from None
     ctx.obj = {"settings": conf, "fmt": fmt, "journal": journal_path, "profile": profile, "deadline": deadline,
-               "poll_interval": poll_interval or DEFAULT_POLL_INTERVAL}
+               "poll_interval": poll_interval or DEFAULT_POLL_INTERVAL, "conf_for": conf_for}
     if ctx.invoked_subcommand is not None:
         return
     if not image or not video:
@@ -206,7 +240,12 @@ def submit(ctx, image, video, orientation, quality, prompt, keep_sound, element_
         options = _Options(image, video, request, wait, out, max_cost, yes, dry_run, force, run_prep, metadata_only,
                            video_host, s3_url_lifetime, poll_interval or DEFAULT_POLL_INTERVAL, again, fmt,
                            element_video, element_description)
-        code = _submit(ctx.obj, stack, profile, options)
+        if auto:
+            from .auto_cli import submit_auto
+
+            code = submit_auto(ctx.obj, stack, profile, options)
+        else:
+            code = _submit(ctx.obj, stack, profile, options)
     except Finish as finish:
         code = finish.code
     except SubmitError as exc:  # the deadline, or a step without its own handling
@@ -249,18 +288,25 @@ def _submit(obj, stack, profile, o: _Options) -> int:
     # The same generation twice is told by the request as written (an element by its name),
     # whether or not the element had to be made first.
     same = flow.fingerprint(conf.api_base, profile.value("request.model"), given, o.request.resolve(profile).to_dict())
+    problem = unsupported(profile, o.request.resolve(profile))
+    if problem:
+        raise click.UsageError(problem)
     request, new_element = _element_to_use(journal, conf.api_base, profile, o)
     o = dataclasses.replace(o, request=request)
     image, video, report, new_element = _gate(profile, o, new_element)
     inputs = {"image": image, "video": video}
     # A dry run needs no key: it sends nothing.
-    client = stack.enter_context(make_client(obj)) if conf.api_key or not o.dry_run else None
+    client = (stack.enter_context(make_client(obj, quality=request.resolve(profile).quality))
+              if conf.has_credentials or not o.dry_run else None)
     estimate = report.cost.to_dict() if report.cost else None
     try:
         flow.check_budget(report, o.max_cost)
     except GateRefused as exc:
         fail(o.fmt, exc, REFUSED, cost=estimate)
-    hosts = hosts_for(client, conf, o.video_host, o.s3_lifetime)
+    hosts = hosts_for(client, conf, o.video_host, o.s3_lifetime, profile)
+    problems = hosting_problems(hosts, inputs)
+    if problems:
+        fail(o.fmt, GateRefused("; ".join(problems)), REFUSED, cost=estimate)
     if o.dry_run:
         return _dry_run(profile, o, report, inputs, hosts, estimate, new_element)
     return _send(obj, profile, o, client, report, same, inputs, hosts, estimate, journal, new_element)
@@ -275,6 +321,10 @@ def _element_to_use(journal: Journal, api_base: str, profile, o: _Options):
         raise click.UsageError("--element-video makes the element named by --element NAME: give the name")
     if not (named or request.element_ids):
         return request, None
+    if named and not (profile.has("host.creates_elements") and profile.value("host.creates_elements")):
+        raise click.UsageError(f"--element NAME finds elements made on EvoLink (submit element create); "
+                               f"{profile.provider or profile.host} cannot use them: give --element-id with an id "
+                               "made on that host, or choose --provider evolink")
     needs = profile.value("request.element_requires_orientation")
     orientation = request.resolve(profile).orientation
     if orientation != needs:
@@ -488,6 +538,24 @@ def _run_prep(image, video, request, out, metadata_only, fmt):
 
 
 
+def _client_for_task(ctx, task_id: str | None, entry=None):
+    """The client (and profile) of the host the journal says holds the task (the command's host
+    when the journal does not know it). A fal task's endpoint is the one the journal recorded."""
+    from preflight.profile import load_profile
+
+    entry = entry or open_journal(ctx).by_task(task_id)
+    profile = ctx.obj["profile"]
+    if entry is not None and (entry.provider or "evolink") != (profile.host or "evolink"):
+        profile = load_profile(_provider_profile(entry.provider or "evolink"))
+    conf = ctx.obj["conf_for"](profile)
+    if profile.host == "fal":
+        if entry is None:
+            raise click.UsageError(f"task {task_id}: a fal task is followed through the journal that sent it (it "
+                                   "holds the endpoint); this journal does not know it (--journal)")
+        conf = dataclasses.replace(conf, api_base=entry.api_base)
+    return ctx.with_resource(make_client(ctx.obj, profile=profile, conf=conf)), profile
+
+
 def _run_sub(ctx, fmt, action) -> None:
     try:
         code = action()
@@ -509,7 +577,7 @@ def status(ctx, task_id, fmt):
     task_id = _task_id_argument(ctx, task_id)
 
     def action():
-        client = ctx.with_resource(make_client(ctx.obj))
+        client, _ = _client_for_task(ctx, task_id)
         task = client.get_task(task_id)
         flow.record_task(open_journal(ctx), task)
         _show_task(task, [], fmt)
@@ -534,9 +602,8 @@ def wait(ctx, task_id, out, poll_interval, wait_timeout, fmt):
         ctx.obj["deadline"] = time.monotonic() + wait_timeout
 
     def action():
-        client = ctx.with_resource(make_client(ctx.obj))
-        task, outputs = _wait_and_download(client, open_journal(ctx), task_id, out, poll_interval, fmt,
-                                           ctx.obj["profile"])
+        client, profile = _client_for_task(ctx, task_id)
+        task, outputs = _wait_and_download(client, open_journal(ctx), task_id, out, poll_interval, fmt, profile)
         _show_task(task, outputs, fmt)
         return OK
 
@@ -554,11 +621,11 @@ def download(ctx, task_id, out, fmt):
     task_id = _task_id_argument(ctx, task_id)
 
     def action():
-        client = ctx.with_resource(make_client(ctx.obj))
+        client, profile = _client_for_task(ctx, task_id)
         journal = open_journal(ctx)
         task = client.get_task(task_id)
         flow.record_task(journal, task)
-        _show_task(task, _download(client, journal, task, out, fmt, ctx.obj["profile"]), fmt)
+        _show_task(task, _download(client, journal, task, out, fmt, profile), fmt)
         return OK
 
     _run_sub(ctx, fmt, action)
@@ -580,7 +647,7 @@ def list_(ctx, limit, fmt):
     for e in entries:
         state = e.status or e.state
         who = e.task_id or (f"answer lost: `submit recover {e.row}`" if e.state in ("sending", "sent") else "-")
-        say(f"{e.row:>4}  {e.created_at}  {state:<10}  {who}  {', '.join(e.outputs)}")
+        say(f"{e.row:>4}  {e.created_at}  {e.provider or 'evolink':<8}  {state:<10}  {who}  {', '.join(e.outputs)}")
 
 
 @submit.command()
@@ -592,7 +659,8 @@ def recover(ctx, row, fmt):
     fmt = output_format(ctx, fmt)
 
     def action():
-        client = ctx.with_resource(make_client(ctx.obj))
+        entry = open_journal(ctx).get(row)
+        client = _client_for_task(ctx, None, entry)[0] if entry is not None else ctx.with_resource(make_client(ctx.obj))
         created = flow.recover(client, open_journal(ctx), row)
         _show_task(created.task, [], fmt, journal_row=row)
         return OK

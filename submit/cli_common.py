@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from dataclasses import dataclass
 
 import click
 
@@ -18,8 +19,30 @@ from .journal import Journal
 from .secrets import KeyProblem, check_key, redact
 
 OK, REFUSED, USAGE, INTERNAL, SERVICE, TIMEOUT = 0, 1, 2, 3, 4, 5
-# The key the embedded local EvoLink (--fake-server) accepts; not a secret.
+# The keys the embedded local hosts (--fake-server) accept; not secrets.
 FAKE_KEY = "fake-key"
+FAKE_ACCESS_KEY = "fake-access"
+
+
+@dataclass(frozen=True)
+class FakeHost:
+    url: str
+    key: str
+    access_key: str | None = None
+
+
+def start_fake(stack, host: str, profile=None) -> FakeHost:
+    """Start the local stand-in of ``host`` (evolink, kling, fal) for this command's life."""
+    from .fake import FakeEvoLink, FakeFal, FakeKling
+
+    if host == "kling":
+        fake = stack.enter_context(FakeKling(access_key=FAKE_ACCESS_KEY, secret_key=FAKE_KEY, profile=profile))
+        return FakeHost(fake.url, FAKE_KEY, FAKE_ACCESS_KEY)
+    if host == "fal":
+        fake = stack.enter_context(FakeFal(api_key=FAKE_KEY, profile=profile))
+        return FakeHost(fake.url, FAKE_KEY)
+    fake = stack.enter_context(FakeEvoLink(api_key=FAKE_KEY, profile=profile))
+    return FakeHost(fake.url, FAKE_KEY)
 
 # Every string this process prints passes through ``redact``: a key that somehow reaches a
 # message (a server echoing it, say) is masked in every form before it can be seen.

@@ -275,6 +275,9 @@ class Client:
 
     KEY_HINT = "EVOLINK_API_KEY (or api_key in the config file)"
     provider = "evolink"
+    # Whether a create may be sent again after its answer was lost (an Idempotency-Key makes
+    # the service answer with the task it made instead of making a second).
+    idempotent_create = True
 
     def __init__(
         self,

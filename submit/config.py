@@ -83,7 +83,7 @@ def settings(api_base: str | None = None, files_base: str | None = None, s3_buck
     file = read_config()
     host = profile.host if profile is not None and profile.host else "evolink"
     if host != "evolink":
-        return _host_settings(profile, env, file, api_base, s3_bucket, s3_endpoint, api_key, access_key)
+        return _host_settings(profile, env, file, api_base, files_base, s3_bucket, s3_endpoint, api_key, access_key)
     s3 = file.get("s3", {}) if isinstance(file.get("s3"), dict) else {}
     key_source, key = _first((("the api_key argument", api_key), ("EVOLINK_API_KEY", env.get("EVOLINK_API_KEY")),
                               (f"api_key in {config_path()}", file.get("api_key"))))
@@ -99,7 +99,7 @@ def settings(api_base: str | None = None, files_base: str | None = None, s3_buck
     )
 
 
-def _host_settings(profile, env, file, api_base, s3_bucket, s3_endpoint, api_key, access_key) -> Settings:
+def _host_settings(profile, env, file, api_base, files_base, s3_bucket, s3_endpoint, api_key, access_key) -> Settings:
     """Another host's settings: its keys from the variables its profile names (``host.key_env``),
     then its ``[providers.<host>]`` table (each variable's name without the host, lowercased:
     KLING_SECRET_KEY is ``secret_key``); its base from ``<HOST>_API_BASE``, the table, the profile."""
@@ -118,7 +118,7 @@ def _host_settings(profile, env, file, api_base, s3_bucket, s3_endpoint, api_key
     key_source, key = from_env_or_file(names[-1], api_key)  # the secret is named last (KLING_SECRET_KEY, FAL_KEY)
     access_source, access = from_env_or_file(names[0], access_key) if len(names) > 1 else ("nowhere", None)
     base = api_base or env.get(f"{prefix}API_BASE") or table.get("api_base") or profile.value("host.api_base")
-    files = (env.get(f"{prefix}UPLOAD_BASE") or table.get("upload_base")
+    files = (files_base or env.get(f"{prefix}UPLOAD_BASE") or table.get("upload_base")
              or (profile.value("host.upload_base") if profile.has("host.upload_base") else base))
     return Settings(api_key=key, key_source=key_source, api_base=base, files_base=files,
                     s3_bucket=s3_bucket or env.get("SUBMIT_S3_BUCKET") or s3.get("bucket"),

@@ -51,6 +51,7 @@ class FalClient(Client):
 
     KEY_HINT = "FAL_KEY (or [providers.fal] in the config file)"
     provider = "fal"
+    idempotent_create = False
 
     def __init__(self, api_key: str, *, endpoint: str, api_base: str = DEFAULT_QUEUE_BASE,
                  upload_base: str = DEFAULT_UPLOAD_BASE, **options):

@@ -184,6 +184,11 @@ def recover(client: Client, journal: Journal, row: int) -> Created:
         return Created(client.get_task(entry.task_id), row, entry.reserved)
     if entry.api_base != client.api_base:
         raise SubmitError(f"row {row} was sent to {entry.api_base}, not {client.api_base}: use --api-base")
+    if not client.idempotent_create:
+        raise GateRefused(f"row {row} was sent to {client.provider}, which has no idempotency key: sending it again "
+                          "could create and bill a second task, so it is not resent. Look for the task in the "
+                          f"host's console (sent at {entry.created_at}, external id {entry.idempotency_key}); "
+                          "`submit status TASK_ID` then records it")
     try:
         task = client.create_task(entry.body, idempotency_key=entry.idempotency_key)
     except TransportError as exc:

@@ -85,6 +85,7 @@ class KlingClient(Client):
 
     KEY_HINT = "KLING_ACCESS_KEY and KLING_SECRET_KEY (or [providers.kling] in the config file)"
     provider = "kling"
+    idempotent_create = False  # external_task_id's uniqueness is UNCONFIRMED (providers section 12)
 
     def __init__(self, api_key: str, *, access_key: str, api_base: str = DEFAULT_API_BASE, **options):
         if not access_key:

@@ -34,7 +34,6 @@ from urllib.parse import parse_qs, urlsplit
 from preflight.probe.sniff import sniff
 from preflight.profile import load_profile
 
-from .state import Fault
 
 
 @dataclass
@@ -43,6 +42,22 @@ class Reply:
     body: Any = None  # a dict (sent as JSON) or bytes
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
+
+
+@dataclass
+class HostFault:
+    """One injected misbehaviour of a fake host (see ``_FakeHost.inject``)."""
+
+    route: str  # "METHOD /path-prefix", "*" for any method
+    kind: str
+    status: int = 503
+    times: int = 1  # counts down; -1 is forever
+    code: int | str | None = None
+    skip: int = 0  # matching requests let through first
+
+    def matches(self, method: str, path: str) -> bool:
+        want, _, prefix = self.route.partition(" ")
+        return want in ("*", method) and path.startswith(prefix or "/")
 
 
 @dataclass
@@ -65,6 +80,16 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.fake.quiet:
             super().log_message(format, *args)
 
+    def setup(self) -> None:
+        super().setup()
+        with self.fake.lock:
+            self.fake.connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.fake.lock:
+            self.fake.connections.discard(self.connection)
+        super().finish()
+
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -73,6 +98,15 @@ class _Handler(BaseHTTPRequestHandler):
             reply = self.fake.answer(self.command, parts.path, parse_qs(parts.query), self.headers, raw)
         except Exception as exc:  # a bug in the fake is a 500 the client must cope with, not a hang
             reply = Reply(500, {"detail": f"fake {self.fake.name} failed: {type(exc).__name__}: {exc}"})
+        if self.fake._fault(self.command, parts.path, ("lost",)):
+            self.close_connection = True  # acted on, the answer never sent
+            return
+        dying = self.fake._fault(self.command, parts.path, ("down",)) is not None
+        if dying:
+            # The other connections drop before this answer goes out, so that a client that
+            # reads it finds the host gone (connection refused), not a connection that resets.
+            self.fake.kill(keep=self.connection)
+            self.close_connection = True
         body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
@@ -83,7 +117,6 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
         self.wfile.flush()
-        self.fake.after(self.command, parts.path)
 
     do_GET = do_POST = do_PUT = do_HEAD = _serve
 
@@ -101,9 +134,10 @@ class _FakeHost:
         self.quiet = quiet
         self.tasks: dict[str, HostTask] = {}
         self.files: dict[str, Path] = {}
-        self.faults: list[Fault] = []
+        self.faults: list[HostFault] = []
         self.counts = {"creates": 0, "polls": 0, "uploads": 0, "downloads": 0}
         self.received: list[str] = []
+        self.connections: set = set()  # open client connections (a host that dies drops them all)
         self.lock = threading.RLock()
         self._dir = Path(tempfile.mkdtemp(prefix=f"fake-{self.name}-"))
         handler = type("Handler", (_Handler,), {"fake": self})
@@ -122,12 +156,23 @@ class _FakeHost:
         self._thread.start()
         return self
 
-    def kill(self) -> None:
-        """Stop listening: from now on a connection is refused (a host that went down)."""
+    def kill(self, keep=None) -> None:
+        """Stop listening and drop every open connection (but ``keep``, which is answering):
+        from now on a connection is refused (a host that went down)."""
         if not self._down:
             self._down = True
-            threading.Thread(target=self._server.shutdown, daemon=True).start()
+            # The accept loop ends first: while it waits on the listening socket, the kernel
+            # keeps that socket alive and would still accept (then reset) new connections.
+            self._server.shutdown()
             self._server.socket.close()
+            import socket
+
+            with self.lock:
+                for connection in list(self.connections - {keep}):  # kept-alive connections die with the host
+                    try:
+                        connection.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
 
     def stop(self) -> None:
         if not self._down:
@@ -142,30 +187,32 @@ class _FakeHost:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def inject(self, route: str, kind: str, status: int = 503, times: int = 1, code: int | str | None = None) -> None:
+    def inject(self, route: str, kind: str, status: int = 503, times: int = 1, code: int | str | None = None,
+               skip: int = 0) -> None:
         """``route`` is ``"METHOD /path-prefix"`` (``*`` for any method). ``kind``: ``status``
         (answer ``status`` with the host's error shape), ``outage`` (the host's own words for
-        being down, as a 503), ``fail`` (the next task fails; give ``"* /"``), ``down`` (stop
-        listening after answering ``route``). ``times`` counts down; -1 is forever."""
-        if kind not in ("status", "outage", "fail", "down"):
+        being down, as a 503), ``fail`` (the next task fails, whatever the route), ``down`` (stop
+        listening after answering ``route``), ``lost`` (act on the request, then close the
+        connection without answering). ``times`` counts down; -1 is forever. ``skip`` lets that
+        many matching requests through first (``down`` after the second upload: ``skip=1``)."""
+        if kind not in ("status", "outage", "fail", "down", "lost"):
             raise ValueError(f"unknown fault kind {kind!r}")
         with self.lock:
-            self.faults.append(Fault(route=route, kind=kind, status=status, times=times, code=code))
+            self.faults.append(HostFault(route, kind, status, times, code, skip))
 
-    def _fault(self, method: str, path: str, kinds: tuple[str, ...]) -> Fault | None:
+    def _fault(self, method: str, path: str, kinds: tuple[str, ...]) -> HostFault | None:
         with self.lock:
             for fault in self.faults:
                 if fault.kind in kinds and fault.matches(method, path):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        return None
                     if fault.times > 0:
                         fault.times -= 1
                         if fault.times == 0:
                             self.faults.remove(fault)
                     return fault
         return None
-
-    def after(self, method: str, path: str) -> None:
-        if self._fault(method, path, ("down",)):
-            self.kill()
 
     def answer(self, method: str, path: str, query: dict, headers, raw: bytes) -> Reply:
         with self.lock:
@@ -252,7 +299,9 @@ class _FakeHost:
             self.tasks[task.id] = task
             fault = next((f for f in self.faults if f.kind == "fail"), None)
             if fault is not None:
-                self._fault(*fault.route.partition(" ")[::2], ("fail",))
+                fault.times -= 1
+                if fault.times == 0:
+                    self.faults.remove(fault)
                 task.message = "injected failure"
         return task
 
