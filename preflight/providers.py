@@ -212,11 +212,12 @@ def _durations(profile: Profile, shown) -> str:
 
 
 def _quality_words(profile: Profile) -> str:
-    wire = profile.value("request.wire_quality")
+    wire = profile.limit("request.wire_quality")
+    mark = "" if wire.confirmed else " (U)"
     if profile.has("host.endpoints"):
-        return "endpoint: " + ", ".join(f"{q} `{e}`" for q, e in profile.value("host.endpoints").items())
+        return "endpoint: " + ", ".join(f"{q} `{e}`" for q, e in profile.value("host.endpoints").items()) + mark
     field = {"kling": "mode"}.get(profile.host, "quality")
-    return f"`{field}`: " + ", ".join(f"{q} = `{w}`" for q, w in wire.items())
+    return f"`{field}`: " + ", ".join(f"{q} = `{w}`" for q, w in wire.value.items()) + mark
 
 
 def _sound_words(profile: Profile) -> str:

@@ -700,10 +700,25 @@ def credits(ctx, fmt):
               help="error.code as a string or as the HTTP status (the docs disagree).")
 @click.option("--files-images-only", is_flag=True, help="Refuse video uploads, as the files API docs say.")
 @click.option("--verbose", is_flag=True, help="Log each request line.")
-def fake_server(host, port, key, polls, credit_balance, credit_unit, code_style, files_images_only, verbose):
-    """Run the bundled local EvoLink server (tasks, files, credits, fault injection) until Ctrl-C."""
-    from .fake import FakeEvoLink
+@click.option("--provider", "stand_in", type=click.Choice(["evolink", "kling", "fal"]), default="evolink",
+              show_default=True, help="Which host to stand in for (kling: --key is the secret key, the access key "
+                                      "is fake-access).")
+def fake_server(host, port, key, polls, credit_balance, credit_unit, code_style, files_images_only, verbose,
+                stand_in):
+    """Run the bundled local EvoLink server (tasks, files, credits, fault injection) until Ctrl-C;
+    or a local Kling AI or fal (--provider)."""
+    from .fake import FakeEvoLink, FakeFal, FakeKling
 
+    if stand_in != "evolink":
+        other = (FakeKling(access_key="fake-access", secret_key=key, host=host, port=port, polls_to_complete=polls,
+                           quiet=not verbose) if stand_in == "kling" else
+                 FakeFal(api_key=key, host=host, port=port, polls_to_complete=polls, quiet=not verbose))
+        click.echo(f"fake {stand_in} listening on {other.url}", err=True)
+        try:
+            other.serve_forever()
+        finally:
+            other.stop()
+        return
     server = FakeEvoLink(api_key=key, host=host, port=port, polls_to_complete=polls, credits=credit_balance,
                          credit_unit=credit_unit, code_style=code_style, files_accept_video=not files_images_only,
                          quiet=not verbose)

@@ -264,6 +264,25 @@ def test_submit_to_fal_end_to_end_through_its_storage_and_queue(pair, tmp_path):
     _never_seen([done.stdout, done.stderr, lost.stderr, recover.stderr, *seen_files(tmp_path)])
 
 
+def test_a_hosts_keys_and_base_can_come_from_its_table_in_the_config_file(pair, tmp_path):
+    image, video = pair
+    with FakeFal(api_key=FAL_SECRET) as fal:
+        config = tmp_path / "config.toml"
+        config.write_text(f'[providers.fal]\nkey = "{FAL_SECRET}"\napi_base = "{fal.url}"\nupload_base = "{fal.url}"\n')
+        config.chmod(0o600)
+        env = {**_hosts_env(tmp_path), "SUBMIT_CONFIG": str(config)}
+        done = run_submit("--provider", "fal", "--image", image, "--video", video, "--orientation", "video",
+                          "--quality", "1080p", "--metadata-only", "--yes", env=env)
+        assert done.code == 0, done.stderr
+        assert fal.counts["creates"] == 1
+        # Without the table (and no FAL_KEY) the command says which variables to set.
+        config.write_text("")
+        missing = run_submit("--provider", "fal", "--image", image, "--video", video, "--orientation", "video",
+                             "--metadata-only", "--yes", "--again", env=env)
+        assert missing.code == 2 and "set FAL_KEY" in missing.stderr and "[providers.fal]" in missing.stderr
+    _never_seen([done.stdout, done.stderr, missing.stderr, *seen_files(tmp_path)])
+
+
 def test_fal_validation_errors_read_as_words(pair):
     with FakeFal(api_key=FAL_SECRET) as fal, FalClient(FAL_SECRET, endpoint="fal-ai/kling-video/v3/pro/motion-control",
                                                        api_base=fal.url, upload_base=fal.url) as client:

@@ -156,6 +156,10 @@ class _FakeHost:
         self._thread.start()
         return self
 
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted (``submit fake-server --provider``)."""
+        self._server.serve_forever()
+
     def kill(self, keep=None) -> None:
         """Stop listening and drop every open connection (but ``keep``, which is answering):
         from now on a connection is refused (a host that went down)."""
