@@ -29,7 +29,7 @@ from preflight.providers import host_profiles
 
 from . import flow
 from .body import element_body, generation_body
-from .cli_common import (OK, REFUSED, USAGE, Finish, code_for, cost_line, fail, format_option, hosts_for,
+from .cli_common import (OK, REFUSED, Finish, code_for, cost_line, fail, format_option, hosts_for,
                          make_client, open_journal, output_format, print_json, say, start_fake)
 from .client import DEFAULT_POLL_INTERVAL, Client, InvalidId, Task, check_id
 from .config import settings
