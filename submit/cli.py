@@ -675,6 +675,11 @@ def credits(ctx, fmt):
     """Show the remaining credits of the key and of the account."""
     fmt = output_format(ctx, fmt)
 
+    profile = ctx.obj["profile"]
+    if profile.host not in ("", "evolink"):
+        raise click.UsageError(f"{profile.provider or profile.host} has no balance endpoint in the reference: look "
+                               "in its console (credits is EvoLink's)")
+
     def action():
         data = ctx.with_resource(make_client(ctx.obj)).credits()
         if fmt == "json":

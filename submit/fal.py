@@ -19,7 +19,7 @@ from typing import Callable
 from urllib.parse import quote
 
 from .client import Client, Reply, Task, UploadedFile, _CountedReader, check_id, check_result_link
-from .errors import ApiError, ErrorInfo, HostingError, TransportError
+from .errors import ApiError, ErrorInfo, HostingError, SubmitError, TransportError
 from .secrets import redact
 
 DEFAULT_QUEUE_BASE = "https://queue.fal.run"
@@ -149,4 +149,5 @@ class FalClient(Client):
         return UploadedFile(None, file_url, path.stat().st_size, mime, None)
 
     def credits(self) -> dict:
-        raise NotImplementedError("fal's queue API has no balance endpoint in the reference")
+        raise SubmitError("fal's queue API has no balance endpoint in the reference (see fal's dashboard)",
+                          ErrorInfo("not_available", "no balance endpoint"))

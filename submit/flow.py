@@ -136,18 +136,26 @@ def create(client: Client, journal: Journal, body: dict, estimate: dict | None =
             raise unsent from None
         # The POST may have arrived: keep the row so `submit recover` can ask again with the key.
         journal.update(row, state=SENT, error=error)
-        raise SubmitError(f"{exc}. The task may have been created: `submit recover {row}` asks again with the "
-                          "same Idempotency-Key, which cannot create a second task", exc.info) from None
+        raise SubmitError(f"{exc}. {_maybe_created(client, row, key)}", exc.info) from None
     except DeadlineExceeded as exc:  # cut off mid-request: it may have arrived
         journal.update(row, state=SENT, error={"code": "deadline_exceeded", "message": str(exc)})
-        raise DeadlineExceeded(f"{exc}. The task may have been created: `submit recover {row}` asks again with the "
-                               "same Idempotency-Key, which cannot create a second task") from None
+        raise DeadlineExceeded(f"{exc}. {_maybe_created(client, row, key)}") from None
     except SubmitError as exc:
         journal.update(row, state=REFUSED, error=exc.info.to_dict() if exc.info else {"message": str(exc)})
         if isinstance(exc, ApiError):
             exc.created = False  # an error answer: the service made no task
         raise
     return _record_created(journal, row, task, estimate)
+
+
+def _maybe_created(client: Client, row: int, key: str) -> str:
+    """What to do about a create whose answer was lost, on this host."""
+    if client.idempotent_create:
+        return (f"The task may have been created: `submit recover {row}` asks again with the same Idempotency-Key, "
+                "which cannot create a second task")
+    return (f"The task may have been created on {client.provider}, which has no idempotency key: it is not sent "
+            f"again (that could pay twice); look in the host's console for a task sent now (external id {key}), "
+            f"journal row {row}")
 
 
 def host_down(exc: SubmitError) -> bool:

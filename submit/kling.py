@@ -23,7 +23,7 @@ from typing import Any
 from preflight.request import PLAIN_ID
 
 from .client import Client, Reply, Task, check_id
-from .errors import ApiError, ErrorInfo, TransportError
+from .errors import ApiError, ErrorInfo, HostingError, SubmitError, TransportError
 from .secrets import redact
 
 DEFAULT_API_BASE = "https://api-singapore.klingai.com"
@@ -89,8 +89,6 @@ class KlingClient(Client):
 
     def __init__(self, api_key: str, *, access_key: str, api_base: str = DEFAULT_API_BASE, **options):
         if not access_key:
-            from .errors import SubmitError
-
             raise SubmitError(f"no access key: set {self.KEY_HINT}")
         super().__init__(api_key, api_base=api_base, files_base=api_base, **options)
         redact.add(access_key)
@@ -176,10 +174,12 @@ class KlingClient(Client):
                     results=urls if status == "completed" else [], error=error, raw=data)
 
     def upload_file(self, *args, **kwargs):
-        raise NotImplementedError("Kling's API has no file upload: the image goes inline, the video by URL")
+        raise HostingError("Kling's API has no file upload: the image goes inline, the video by URL",
+                           ErrorInfo("no_upload", "no upload endpoint"))
 
     def credits(self) -> dict:
-        raise NotImplementedError("Kling's API has no balance endpoint in the reference")
+        raise SubmitError("Kling's API has no balance endpoint in the reference (see the Kling console)",
+                          ErrorInfo("not_available", "no balance endpoint"))
 
 
 def element_id_value(element_id: str) -> int | str:

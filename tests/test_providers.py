@@ -348,7 +348,7 @@ def test_auto_falls_back_past_a_503_storm_but_never_after_a_lost_answer(pair, tm
         fal.inject("POST /fal-ai", "lost")
         lost = _auto(image, video, env, "--again")
         assert lost.code == 4
-        assert "may have been created" in lost.json()["error"]["detail"]
+        assert "may have been created on fal, which has no idempotency key" in lost.json()["error"]["detail"]
         assert fal.counts["creates"] == 1 and evolink.counts["creates"] == 1  # no second host tried
         assert _journal(tmp_path)[-1]["provider"] == "fal"
 
