@@ -70,6 +70,23 @@ class Profile:
     def has(self, key: str) -> bool:
         return key in self.limits
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """The value of an optional entry, or ``default`` when the profile has none."""
+        return self.value(key) if key in self.limits else default
+
+    @property
+    def creates_elements(self) -> bool:
+        """Whether custom elements are made on this host (EvoLink's kling-custom-element)."""
+        return bool(self.get("host.creates_elements", self.host in ("", "evolink")))
+
+    def wire_quality(self, quality: str) -> str:
+        """How the host writes a quality tier (EvoLink: as the request says it)."""
+        return self.get("request.wire_quality", {}).get(quality, quality)
+
+    def key_names(self) -> list[str]:
+        """The environment variables that hold the host's keys."""
+        return list(self.get("host.key_env", ["EVOLINK_API_KEY"]))
+
     def unconfirmed(self, keys) -> list[Limit]:
         """The entries among ``keys`` that no primary source confirms."""
         return [self.limits[k] for k in sorted(keys) if k in self.limits and not self.limits[k].confirmed]
@@ -126,18 +143,22 @@ SCHEMA: dict[str, str] = {
     "content.subject_min_area": "number", "content.bystander_size": "number", "content.body_min_share": "table[number]",
     "content.camera_motion": "table[number]", "content.fast_limb_speed": "number", "content.partial_decoding": "bool",
     "content.severity": "table[str]",
-    "host.api_base": "str", "host.auth": "str", "host.key_env": "list[str]", "request.wire_quality": "table[str]",
 }
 # Entries only some hosts have: checked when present. Credits are EvoLink's unit; a host that
 # bills in dollars has none.
 OPTIONAL: dict[str, str] = {
     "billing.credits_per_second": "table[number]", "billing.credits_per_usd_alternatives": "list[number]",
+    # How submit reaches the host. A profile without them is EvoLink's API (a profile written
+    # before other hosts existed still loads); a profile naming another host must have them.
+    "host.api_base": "str", "host.auth": "str", "host.key_env": "list[str]", "request.wire_quality": "table[str]",
     "host.files_base": "str", "host.endpoints": "table[str]", "host.upload_base": "str",
     "host.image_transport": "str", "host.video_transport": "str", "request.wire_keep_sound": "table[str]",
     "host.creates_elements": "bool",
 }
 # How a host is reached: the backends ``submit`` has (``submit.backends``).
 AUTH_SCHEMES = ("bearer", "kling-jwt", "fal-key")
+# What a profile whose [profile] names a host other than EvoLink must state.
+HOST_REQUIRED = ("host.api_base", "host.auth", "host.key_env", "request.wire_quality")
 # Entries of a table that must be there, and which vocabulary a table's keys must cover.
 _TABLE_KEYS = {"content.body_min_share": ("warn", "fail"), "content.camera_motion": ("some", "strong")}
 # A quality missing from billing.usd_per_second is a price nobody published: "unknown", not 0.
@@ -185,13 +206,20 @@ def validate(profile: Profile, where: str | None = None) -> None:
     for key, kind in OPTIONAL.items():
         if key in profile.limits and not _fits(kind, profile.limits[key].value):
             raise ProfileError(f"{origin}: {key} must be a {kind}, not {profile.limits[key].value!r}")
-    if profile.limits["host.auth"].value not in AUTH_SCHEMES:
+    if profile.host not in ("", "evolink"):
+        missing = [key for key in HOST_REQUIRED if key not in profile.limits]
+        if missing:
+            raise ProfileError(f"{origin}: a profile for host {profile.host!r} needs {', '.join(missing)} "
+                               "(see docs/providers.md, Adding a host)")
+    if "host.auth" in profile.limits and profile.limits["host.auth"].value not in AUTH_SCHEMES:
         raise ProfileError(f"{origin}: host.auth must be one of {', '.join(AUTH_SCHEMES)}")
     for key, needed in _TABLE_KEYS.items():
         missing = [k for k in needed if k not in profile.limits[key].value]
         if missing:
             raise ProfileError(f"{origin}: {key} needs the entries {', '.join(missing)}")
     for key, vocabulary in _COVERS.items():
+        if key not in profile.limits:
+            continue
         missing = [v for v in profile.limits[vocabulary].value if v not in profile.limits[key].value]
         if missing:
             raise ProfileError(f"{origin}: {key} has no value for {', '.join(missing)} (every one of {vocabulary})")

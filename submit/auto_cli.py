@@ -125,7 +125,7 @@ def _choose(verdict: ProviderVerdict, conf, inputs: dict, o) -> Choice:
         return Choice(verdict, conf, "preflight fails: " + ", ".join(
             sorted({c.id for c in verdict.report.checks if c.status.value == "fail"})))
     if not conf.has_credentials:
-        return Choice(verdict, conf, f"no key (set {' and '.join(profile.value('host.key_env'))})")
+        return Choice(verdict, conf, f"no key (set {' and '.join(profile.key_names())})")
     problem = unsupported(profile, verdict.report.request)
     if problem:
         return Choice(verdict, conf, problem)

@@ -44,7 +44,7 @@ def _kling_body(profile: Profile, request: ResolvedRequest, image_url: str, vide
         "image_url": image_url,
         "video_url": video_url,
         "character_orientation": request.orientation,
-        "mode": profile.value("request.wire_quality")[request.quality],
+        "mode": profile.wire_quality(request.quality),
         "keep_original_sound": profile.value("request.wire_keep_sound")[str(request.keep_sound).lower()],
     }
     if request.prompt:
@@ -84,7 +84,7 @@ def _evolink_body(profile: Profile, request: ResolvedRequest, image_url: str, vi
         "image_urls": [image_url],
         "video_urls": [video_url],
         # Sent even at the default: the product page calls it required (profile note).
-        "quality": profile.value("request.wire_quality")[request.quality],
+        "quality": profile.wire_quality(request.quality),
         "model_params": params,
     }
     if request.prompt:

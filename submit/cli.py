@@ -321,7 +321,7 @@ def _element_to_use(journal: Journal, api_base: str, profile, o: _Options):
         raise click.UsageError("--element-video makes the element named by --element NAME: give the name")
     if not (named or request.element_ids):
         return request, None
-    if named and not (profile.has("host.creates_elements") and profile.value("host.creates_elements")):
+    if named and not profile.creates_elements:
         raise click.UsageError(f"--element NAME finds elements made on EvoLink (submit element create); "
                                f"{profile.provider or profile.host} cannot use them: give --element-id with an id "
                                "made on that host, or choose --provider evolink")

@@ -115,7 +115,7 @@ def make_client(ctx_obj: dict, *, profile=None, conf=None, quality: str | None =
     profile = profile or ctx_obj["profile"]
     conf = conf or ctx_obj["settings"]
     if not conf.has_credentials:
-        names = " and ".join(profile.value("host.key_env"))
+        names = " and ".join(profile.key_names())
         where = "api_key in the config file" if conf.host == "evolink" else f"[providers.{conf.host}] in the config file"
         raise click.UsageError(f"no API key for {profile.provider or conf.host}: set {names}, put {where}, "
                                "or try everything locally with --fake-server")

@@ -106,7 +106,7 @@ def prep_element_video(video: str, out: str, metadata_only: bool, fmt: str) -> s
 
 def _create(ctx, wanted: ElementRequest, max_cost, yes, dry_run, force, metadata_only, again, wait, fmt) -> int:
     obj, profile = ctx.obj, ctx.obj["profile"]
-    if not (profile.has("host.creates_elements") and profile.value("host.creates_elements")):
+    if not profile.creates_elements:
         host = profile.provider or profile.host
         raise click.UsageError(f"custom elements are made on EvoLink (kling-custom-element); {host} has no element "
                                "creation in the reference: use --provider evolink")

@@ -89,6 +89,25 @@ def test_each_host_has_a_profile_whose_host_values_cite_the_providers_spec():
                                                                                                         "video.")))
 
 
+def test_a_profile_written_before_hosts_still_loads_and_a_new_hosts_profile_must_say_how_to_reach_it(tmp_path):
+    from preflight.profile import PROFILE_DIR, ProfileError
+
+    text = (PROFILE_DIR / "kling-v3-motion-control.toml").read_text()
+    # Without the host section, request.wire_quality and the [profile] host line: as profiles were.
+    old = re.sub(r"\[host\.[a-z_]+\]\n(?:(?!\[).*\n)*", "", text)
+    old = re.sub(r"\[request\.wire_quality\]\n(?:(?!\[).*\n)*", "", old).replace('host = "evolink"\n', "")
+    assert "[host." not in old and "wire_quality" not in old
+    (tmp_path / "old.toml").write_text(old)
+    profile = load_profile(tmp_path / "old.toml")
+    assert profile.creates_elements and profile.wire_quality("1080p") == "1080p"
+    assert profile.key_names() == ["EVOLINK_API_KEY"]
+    (tmp_path / "new.toml").write_text(old.replace('family = "kling-v3-motion-control"',
+                                                   'family = "kling-v3-motion-control"\nhost = "acme"'))
+    with pytest.raises(ProfileError) as caught:
+        load_profile(tmp_path / "new.toml")
+    assert "host 'acme' needs host.api_base, host.auth, host.key_env, request.wire_quality" in str(caught.value)
+
+
 def test_a_failure_on_an_unconfirmed_limit_warns_and_says_so_but_a_confirmed_one_fails(fx):
     by_host = {v.host: v for v in check_providers(fx / "image/refused.webp", fx / "video/dur_10.2s.mp4",
                                                   orientation="image", metadata_only=True)}
