@@ -347,3 +347,15 @@ def test_the_journal_keeps_elements_apart_per_service(tmp_path):
         # Local test servers change port from run to run: one service.
         assert journal.element_named("Ann", "http://127.0.0.1:9") is None
         assert journal.element_with_id("991").name == "Ann"
+
+
+def test_the_html_report_names_the_elements_of_the_request(fx, tmp_path):
+    from conftest import run_cli
+
+    page = tmp_path / "report.html"
+    done = run_cli("--image", fx / "image/person_upper.png", "--video", fx / "video/person_steady.mp4",
+                   "--orientation", "video", "--element-id", "el-123", "--element-video", fx / "video/element_face.mp4",
+                   "--element-name", "Ann", "--element-description", "Ann", "--report", page)
+    assert done.code in (0, 1), done.stderr
+    line = re.search(r'<p class="request">(.*?)</p>', page.read_text()).group(1)
+    assert "element el-123" in line and "new element 'Ann' (video_refer)" in line

@@ -175,8 +175,12 @@ def _request_line(report) -> str:
     req = report.request
     prompt = f', prompt "{_esc(req.prompt)}"' if req.prompt else ", no prompt"
     sound = "keep sound" if req.keep_sound else "no sound"
+    named = [f"element {_esc(i)}" for i in req.element_ids] + ([f"element '{_esc(req.element)}'"] if req.element else [])
+    if report.element is not None and report.element.name:
+        named.append(f"new element '{_esc(report.element.name)}' ({_esc(report.element.reference_type or '?')})")
+    elements = "".join(f", {n}" for n in named)
     return (f'<p class="request">Request: orientation {_esc(req.orientation)}, {_esc(req.quality)}, {sound}'
-            f'{prompt}</p>')
+            f'{elements}{prompt}</p>')
 
 
 def _cost_line(cost) -> str:
