@@ -172,10 +172,41 @@ def _analyse(facts: FileFacts, role: str, profile: Profile, progress) -> tuple[o
 
 
 def _analysis_key(facts: FileFacts, role: str, profile: Profile) -> tuple:
-    """What an analysis depends on: the file, its role and the profile entries the analysers take
-    (hosts of one model share them, so ``--provider all`` decodes each file once)."""
-    return (facts.path, facts.size, role, profile.value("content.camera_motion")["strong"],
+    """What an analysis depends on: the file (by path, inode, size and modification time), its
+    role and the profile entries the analysers take (hosts of one model share them, so
+    ``--provider all`` decodes each file once)."""
+    import os
+
+    try:
+        st = os.stat(facts.path)
+        identity: tuple = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    except OSError:
+        identity = (facts.size,)
+    return (facts.path, *identity, role, profile.value("content.camera_motion")["strong"],
             profile.value("content.fast_limb_speed"), profile.value("content.partial_decoding"))
+
+
+# Analyses kept across calls in a batch worker (``keep_analyses``): the same character picture in
+# fifty jobs is analysed once per worker. None: nothing is kept (a library call, one command).
+_KEPT: "dict | None" = None
+_KEPT_MAX = 0
+
+
+def keep_analyses(count: int) -> None:
+    """Keep the last ``count`` content analyses of this process, by file identity, for later
+    checks of the same unchanged files (0: keep none)."""
+    global _KEPT, _KEPT_MAX
+    if count <= 0:
+        _KEPT = None
+    elif _KEPT is None:
+        _KEPT = {}
+    _KEPT_MAX = count
+
+
+def _remember(memo: dict, key: tuple, value) -> None:
+    memo[key] = value
+    if memo is _KEPT and len(memo) > _KEPT_MAX:
+        memo.pop(next(iter(memo)))  # the oldest first (dicts keep insertion order)
 
 
 def _content_checks(facts: FileFacts, role: str, profile: Profile, metadata_only: bool, progress,
@@ -183,6 +214,7 @@ def _content_checks(facts: FileFacts, role: str, profile: Profile, metadata_only
     """The content checks of one file, and the analysis they came from (None if it did not run).
     ``memo`` keeps analyses across runs on other profiles of the same inputs."""
     content = None
+    memo = memo if memo is not None else _KEPT
     if metadata_only:
         findings, reason = {}, "skipped: --metadata-only"
     else:
@@ -193,7 +225,7 @@ def _content_checks(facts: FileFacts, role: str, profile: Profile, metadata_only
             else:
                 content, reason = _analyse(facts, role, profile, progress)
                 if memo is not None:
-                    memo[key] = (content, reason)
+                    _remember(memo, key, (content, reason))
         except Exception as exc:  # a readable file the analysers choke on: fail closed, say why
             findings = {cid: failed(f"content analysis failed ({type(exc).__name__}: {exc}); please report it")
                         for cid in CONTENT_CHECK_IDS[role]}

@@ -147,6 +147,18 @@ def _execute(unit: Unit, profile: Profile, metadata_only: bool, visual: bool,
             signal.signal(signal.SIGALRM, previous)
 
 
+# Analyses a worker keeps for the next units: jobs in a batch share files (one character
+# picture, clips used twice), and an unchanged file needs analysing once per worker.
+# PREFLIGHT_KEPT_ANALYSES=0 keeps none (bench/batch.py measures both side by side).
+KEPT_ANALYSES = int(os.environ.get("PREFLIGHT_KEPT_ANALYSES", "32") or 0)
+
+
+def _keep_analyses(count: int) -> None:
+    from .api import keep_analyses
+
+    keep_analyses(count)
+
+
 def _execute_unbounded(unit: Unit, profile: Profile, metadata_only: bool, visual: bool,
                        progress: Callable | None) -> tuple[dict, dict | None]:
     from .api import check, check_files
@@ -238,7 +250,8 @@ def run(units: list[Unit], *, profile: Profile, config: Config = Config(), metad
     done: dict[int, tuple[dict, dict | None]] = {}
     if workers > 1:
         # spawn, not fork: the parent may hold threads (progress, HTTP) and native libraries.
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_keep_analyses,
+                                 initargs=(KEPT_ANALYSES,)) as pool:
             futures = {pool.submit(_execute, units[i], profile, metadata_only, visual, None, timeout): i for i in todo}
             lost = []
             for future in as_completed(futures):
@@ -254,10 +267,14 @@ def run(units: list[Unit], *, profile: Profile, config: Config = Config(), metad
             finished += 1
             tell(finished, len(units))
     else:
-        for i in todo:
-            done[i] = _execute(units[i], profile, metadata_only, visual, progress, timeout)
-            finished += 1
-            tell(finished, len(units))
+        _keep_analyses(KEPT_ANALYSES)  # for this run only: a library caller's later checks start afresh
+        try:
+            for i in todo:
+                done[i] = _execute(units[i], profile, metadata_only, visual, progress, timeout)
+                finished += 1
+                tell(finished, len(units))
+        finally:
+            _keep_analyses(0)
     for i, (report_dict, visual_dict) in done.items():
         timed_out = any(c["id"] in ("run.timeout", "run.crashed") for c in report_dict["checks"])
         if cache is not None and keys[i] and not timed_out:

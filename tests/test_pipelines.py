@@ -344,3 +344,36 @@ def test_a_crashing_worker_fails_its_unit_not_the_batch(jobs, monkeypatch):
     assert by_name["good.job.toml"].ok
     assert [c.id for c in by_name["long.job.toml"].checks] == ["run.crashed"]
     assert by_name["broken.job.toml"].checks[0].id == "job.file"
+
+
+def test_a_batch_worker_analyses_an_unchanged_file_once_and_a_changed_one_again(fx, tmp_path, monkeypatch):
+    """Jobs sharing a character picture analyse it once per worker and run (issue 19), with the
+    reports a fresh analysis gives; a file is known by its identity, so a changed one is another."""
+    from preflight import api
+
+    image = tmp_path / "me.png"
+    shutil.copy(fx / "image/person_upper.png", image)
+    clip = fx / "video/person_steady.mp4"
+    analysed: list[str] = []
+    real = api._analyse
+    monkeypatch.setattr(api, "_analyse", lambda facts, *a: (analysed.append(Path(facts.path).name), real(facts, *a))[1])
+    monkeypatch.setattr(api, "_KEPT", None)
+    profile = load_profile()
+    units = [batch.Unit(name=f"job{n}", request=Request(orientation="image", prompt=f"take {n}"), image=str(image),
+                     video=str(clip)) for n in range(3)]
+    first = batch.run(units, profile=profile, jobs=1)
+    assert analysed == ["me.png", "person_steady.mp4"]
+    assert len({json.dumps([c.to_dict() for c in r.report.checks if c.subject in ("image", "video")])
+                for r in first}) == 1
+    assert api._KEPT is None  # kept for that run only: a library caller's next check starts afresh
+    # A file is known by its identity: another picture under the same name is another file.
+    from preflight.probe import probe_file
+
+    facts = probe_file(str(image))
+    before = api._analysis_key(facts, "image", profile)
+    shutil.copy(fx / "image/people_pair.png", image)
+    os.utime(image, ns=(1, 1))
+    assert api._analysis_key(facts, "image", profile) != before
+    again = batch.run(units[:1], profile=profile, jobs=1)
+    assert analysed[2:] == ["me.png", "person_steady.mp4"]
+    assert again[0].report.get("image.person").status.value == "fail"
