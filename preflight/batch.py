@@ -153,6 +153,28 @@ def _execute(unit: Unit, profile: Profile, metadata_only: bool, visual: bool,
 KEPT_ANALYSES = int(os.environ.get("PREFLIGHT_KEPT_ANALYSES", "32") or 0)
 
 
+def _groups(units: list[Unit], todo: list[int], workers: int) -> list[list[int]]:
+    """The units to run, grouped so that units sharing their heaviest file (the video, else the
+    first file or the image) run in one worker, which then analyses that file once; groups are
+    split while there are fewer than workers, largest first."""
+    by_file: dict[str, list[int]] = {}
+    for i in todo:
+        unit = units[i]
+        by_file.setdefault(unit.video or (unit.files[0] if unit.files else None) or unit.image or unit.name,
+                           []).append(i)
+    groups = sorted(by_file.values(), key=len, reverse=True)
+    while len(groups) < workers and len(groups[0]) > 1:
+        largest = groups.pop(0)
+        groups = sorted([*groups, largest[:len(largest) // 2], largest[len(largest) // 2:]], key=len, reverse=True)
+    return groups
+
+
+def _execute_group(units: list[Unit], profile: Profile, metadata_only: bool, visual: bool,
+                   timeout: float | None) -> list[tuple[dict, dict | None]]:
+    """``_execute`` for each of ``units``, in one worker, one after the other."""
+    return [_execute(unit, profile, metadata_only, visual, None, timeout) for unit in units]
+
+
 def _keep_analyses(count: int) -> None:
     from .api import keep_analyses
 
@@ -248,20 +270,23 @@ def run(units: list[Unit], *, profile: Profile, config: Config = Config(), metad
     tell(finished, len(units))
     workers = min(jobs or os.cpu_count() or 1, len(todo))
     done: dict[int, tuple[dict, dict | None]] = {}
+    groups = _groups(units, todo, workers)
+    workers = min(workers, len(groups))
     if workers > 1:
         # spawn, not fork: the parent may hold threads (progress, HTTP) and native libraries.
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_keep_analyses,
                                  initargs=(KEPT_ANALYSES,)) as pool:
-            futures = {pool.submit(_execute, units[i], profile, metadata_only, visual, None, timeout): i for i in todo}
+            futures = {pool.submit(_execute_group, [units[i] for i in group], profile, metadata_only, visual,
+                                   timeout): group for group in groups}
             lost = []
             for future in as_completed(futures):
-                i = futures[future]
+                group = futures[future]
                 try:
-                    done[i] = future.result()
-                    finished += 1
+                    done.update(zip(group, future.result()))
+                    finished += len(group)
                     tell(finished, len(units))
                 except BrokenProcessPool:
-                    lost.append(i)  # a worker died (native code crashed): this unit or a neighbour
+                    lost.extend(group)  # a worker died (native code crashed): one of these units, or a neighbour
         for i in lost:
             done[i] = _alone(units[i], profile, metadata_only, visual, timeout)
             finished += 1

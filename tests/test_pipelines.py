@@ -377,3 +377,14 @@ def test_a_batch_worker_analyses_an_unchanged_file_once_and_a_changed_one_again(
     again = batch.run(units[:1], profile=profile, jobs=1)
     assert analysed[2:] == ["me.png", "person_steady.mp4"]
     assert again[0].report.get("image.person").status.value == "fail"
+
+
+def test_units_sharing_a_clip_go_to_one_worker_and_a_single_clip_is_still_split_across_workers():
+    request = Request(orientation="image")
+    units = [batch.Unit(name=f"job{n}", request=request, image="me.png", video=f"clip{n % 10}.mp4")
+             for n in range(50)]
+    groups = batch._groups(units, list(range(50)), workers=2)
+    assert len(groups) == 10 and all(len({units[i].video for i in g}) == 1 and len(g) == 5 for g in groups)
+    alone = [batch.Unit(name=f"job{n}", request=request, image=f"me{n}.png", video="one.mp4") for n in range(5)]
+    split = batch._groups(alone, list(range(5)), workers=2)
+    assert sorted(len(g) for g in split) == [2, 3] and sorted(i for g in split for i in g) == list(range(5))
