@@ -69,6 +69,11 @@ def check_id(value: object, what: str = "task id", max_chars: int = ID_MAX_CHARS
                     ErrorInfo("invalid_id", f"{what} is not a plain token"))
 
 
+def _snippet(response: "Reply") -> str:
+    """The start of a reply's text, on one line (for messages about an answer that is not JSON)."""
+    return " ".join(response.text.split())[:120]
+
+
 def _loopback(host: str) -> bool:
     if host.lower() in ("localhost", "localhost."):
         return True
@@ -423,27 +428,52 @@ class Client:
         return self._exchange(self._api, method, url, idempotent=idempotent, what=what or f"{method} {url}",
                               make=lambda: {"headers": {**self._auth_headers(), **extra}, **kwargs})
 
+    # Whose JSON a malformed answer was not, in messages ("the answer was not fal's JSON").
+    API_WORDS = "the API's"
+
     def _json(self, response: Reply, what: str) -> dict:
+        """A reply's JSON object, or the typed error it says (``_error_in``) or is (malformed);
+        ``_unwrapped`` gives what the caller reads of it. Hosts override the two hooks only."""
         try:
             body = response.json()
         except ValueError:
             body = None
-        if response.status_code >= 400:
-            info = parse_error(body, response.status_code)
-            if body is None:
-                snippet = " ".join(response.text.split())[:120]
-                info = ErrorInfo(info.name, f"{info.message} (the body was not JSON: {snippet!r})",
-                                 response.status_code)
+        info = self._error_in(body, response)
+        if info is not None:
             raise ApiError(redact(f"{what}: HTTP {response.status_code} {info.describe()}"), info)
         if not isinstance(body, dict):
-            snippet = " ".join(response.text.split())[:120]
-            raise TransportError(redact(f"{what}: the answer was not the API's JSON: {snippet!r}"),
+            raise TransportError(redact(f"{what}: the answer was not {self.API_WORDS} JSON: {_snippet(response)!r}"),
                                  ErrorInfo("malformed_response", "reply body is not a JSON object", response.status_code))
+        return self._unwrapped(body, response, what)
+
+    def _error_in(self, body: Any, response: Reply) -> ErrorInfo | None:
+        """The error a reply reports (EvoLink: any HTTP error status), or None."""
+        if response.status_code < 400:
+            return None
+        info = parse_error(body, response.status_code)
+        if body is None:
+            info = ErrorInfo(info.name, f"{info.message} (the body was not JSON: {_snippet(response)!r})",
+                             response.status_code)
+        return info
+
+    def _unwrapped(self, body: dict, response: Reply, what: str) -> dict:
+        """What a successful reply holds (EvoLink: the body itself, unless it carries an error)."""
         if isinstance(body.get("error"), dict) and "id" not in body:
             # An error said with HTTP 200: its code is kept, not turned into "malformed".
             info = parse_error(body, None)
             raise ApiError(redact(f"{what}: HTTP {response.status_code} with an error: {info.describe()}"), info)
         return body
+
+    def _answered_id(self, value: object, what: str, response: Reply) -> str:
+        """The id a create's answer names, if it is a plain token; else a malformed answer to a
+        request that reached the service (``sent``: a task may exist)."""
+        try:
+            return check_id(str(value), what, self.id_max_chars)
+        except InvalidId as exc:
+            error = TransportError(f"create task: {exc}", ErrorInfo("malformed_response", str(exc),
+                                                                     response.status_code))
+            error.sent = True
+            raise error from None
 
     # ------------------------------------------------------------------ tasks
     def create_task(self, body: dict, idempotency_key: str | None = None) -> Task:
@@ -456,13 +486,7 @@ class Client:
         if "id" not in data:
             raise TransportError("create task: the answer has no task id",
                                  ErrorInfo("malformed_response", "no id in the reply", response.status_code))
-        try:
-            check_id(str(data["id"]), "the task id the service answered with", self.id_max_chars)
-        except InvalidId as exc:
-            error = TransportError(f"create task: {exc}", ErrorInfo("malformed_response", str(exc),
-                                                                     response.status_code))
-            error.sent = True
-            raise error from None
+        self._answered_id(data["id"], "the task id the service answered with", response)
         replayed = response.headers.get("idempotency-replayed", "").lower() == "true"
         return Task.from_body(data, replayed=replayed)
 

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
 
-from .client import Client, Reply, Task, UploadedFile, _CountedReader, check_id, check_result_link
+from .client import Client, Reply, Task, UploadedFile, _CountedReader, _snippet, check_id, check_result_link
 from .errors import ApiError, ErrorInfo, HostingError, SubmitError, TransportError
-from .secrets import redact
 
 DEFAULT_QUEUE_BASE = "https://queue.fal.run"
 DEFAULT_UPLOAD_BASE = "https://rest.alpha.fal.ai"
@@ -62,35 +61,25 @@ class FalClient(Client):
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Key {self._key}"}
 
-    def _json(self, response: Reply, what: str) -> dict:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if response.status_code >= 400:
-            message = _detail(body) if body is not None else \
-                "the body was not JSON: " + repr(" ".join(response.text.split())[:120])
-            name = _HTTP_NAMES.get(response.status_code) or (
-                "service_error" if response.status_code >= 500 else f"http_{response.status_code}")
-            info = ErrorInfo(name, message or f"HTTP {response.status_code}", response.status_code)
-            raise ApiError(redact(f"{what}: HTTP {response.status_code} {info.describe()}"), info)
-        if not isinstance(body, dict):
-            snippet = " ".join(response.text.split())[:120]
-            raise TransportError(redact(f"{what}: the answer was not fal's JSON: {snippet!r}"),
-                                 ErrorInfo("malformed_response", "reply body is not a JSON object", response.status_code))
-        return body
+    API_WORDS = "fal's"
+
+    def _error_in(self, body, response: Reply) -> ErrorInfo | None:
+        """fal's errors: the HTTP status, with ``detail`` as the message."""
+        status = response.status_code
+        if status < 400:
+            return None
+        message = _detail(body) if body is not None else f"the body was not JSON: {_snippet(response)!r}"
+        name = _HTTP_NAMES.get(status) or ("service_error" if status >= 500 else f"http_{status}")
+        return ErrorInfo(name, message or f"HTTP {status}", status)
+
+    def _unwrapped(self, body: dict, response: Reply, what: str) -> dict:
+        return body  # fal's outputs are the body; an error is always an HTTP error status
 
     def create_task(self, body: dict, idempotency_key: str | None = None) -> Task:
         """POST the input to the endpoint's queue; the request id is the task id. Sent once."""
         response = self._request("POST", self.api_base, idempotent=False, json=body, what="create task")
         data = self._json(response, "create task")
-        try:
-            task_id = check_id(str(data.get("request_id", "")), "the request id fal answered with", self.id_max_chars)
-        except Exception as exc:
-            error = TransportError(f"create task: {exc}", ErrorInfo("malformed_response", str(exc),
-                                                                     response.status_code))
-            error.sent = True
-            raise error from None
+        task_id = self._answered_id(data.get("request_id", ""), "the request id fal answered with", response)
         return Task(id=task_id, status="pending", raw=data)
 
     def get_task(self, task_id: str) -> Task:

@@ -22,8 +22,8 @@ from typing import Any
 
 from preflight.request import PLAIN_ID
 
-from .client import Client, Reply, Task, check_id
-from .errors import ApiError, ErrorInfo, HostingError, SubmitError, TransportError
+from .client import Client, Reply, Task, _snippet, check_id
+from .errors import ErrorInfo, HostingError, SubmitError, TransportError
 from .secrets import redact
 
 DEFAULT_API_BASE = "https://api-singapore.klingai.com"
@@ -112,22 +112,22 @@ class KlingClient(Client):
             return code in _RETRIED_CODES
         return super()._retryable(reply)
 
-    def _json(self, response: Reply, what: str) -> dict:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+    API_WORDS = "Kling's"
+
+    def _error_in(self, body: Any, response: Reply) -> ErrorInfo | None:
+        """Kling's ``code`` (0 is success), whatever the HTTP status; else the status."""
         code = _code(body)
-        if response.status_code >= 400 or (code is not None and code != 0):
-            message = str(body.get("message") or "") if isinstance(body, dict) else ""
-            if body is None:
-                message = "the body was not JSON: " + repr(" ".join(response.text.split())[:120])
-            name = _code_name(code) if code is not None else f"http_{response.status_code}"
-            info = ErrorInfo(name, message or f"HTTP {response.status_code}", response.status_code, code)
-            raise ApiError(redact(f"{what}: HTTP {response.status_code} {info.describe()}"), info)
-        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
-            snippet = " ".join(response.text.split())[:120]
-            raise TransportError(redact(f"{what}: the answer was not Kling's JSON: {snippet!r}"),
+        if response.status_code < 400 and code in (None, 0):
+            return None
+        message = str(body.get("message") or "") if isinstance(body, dict) else ""
+        if body is None:
+            message = f"the body was not JSON: {_snippet(response)!r}"
+        name = _code_name(code) if code is not None else f"http_{response.status_code}"
+        return ErrorInfo(name, message or f"HTTP {response.status_code}", response.status_code, code)
+
+    def _unwrapped(self, body: dict, response: Reply, what: str) -> dict:
+        if not isinstance(body.get("data"), dict):
+            raise TransportError(redact(f"{what}: the answer was not Kling's JSON: {_snippet(response)!r}"),
                                  ErrorInfo("malformed_response", "no data object", response.status_code))
         return body["data"]
 
@@ -138,14 +138,7 @@ class KlingClient(Client):
         response = self._request("POST", f"{self.api_base}{CREATE_PATH}", idempotent=False, json=sent,
                                  what="create task")
         data = self._json(response, "create task")
-        task_id = str(data.get("task_id", ""))
-        try:
-            check_id(task_id, "the task id Kling answered with", self.id_max_chars)
-        except Exception as exc:
-            error = TransportError(f"create task: {exc}", ErrorInfo("malformed_response", str(exc),
-                                                                     response.status_code))
-            error.sent = True
-            raise error from None
+        task_id = self._answered_id(data.get("task_id", ""), "the task id Kling answered with", response)
         return self._task(task_id, data)
 
     def get_task(self, task_id: str) -> Task:

@@ -34,6 +34,8 @@ from urllib.parse import parse_qs, urlsplit
 from preflight.probe.sniff import sniff
 from preflight.profile import load_profile
 
+from .state import download
+
 
 
 @dataclass
@@ -251,24 +253,9 @@ class _FakeHost:
         if f"{parts.scheme}://{parts.netloc}" == self.url and parts.path.startswith("/files/"):
             stored = self.files.get(parts.path.split("/")[2])
             return (stored, None) if stored else (None, f"the {role} URL is not a stored file")
-        import httpx
-
         target = self._dir / f"{role}-{uuid.uuid4().hex}{Path(parts.path).suffix[:8]}"
-        limit = self.profile.value(f"{role}.max_file_size") * 2
-        try:
-            with httpx.stream("GET", url, follow_redirects=True, timeout=30) as response:
-                if response.status_code >= 400:
-                    return None, f"the {role} URL answered HTTP {response.status_code}"
-                size = 0
-                with open(target, "wb") as fh:
-                    for chunk in response.iter_bytes(1 << 16):
-                        size += len(chunk)
-                        if size > limit:
-                            return None, f"the {role} is too large"
-                        fh.write(chunk)
-        except httpx.HTTPError as exc:
-            return None, f"the {role} URL could not be fetched ({type(exc).__name__})"
-        return target, None
+        # Twice the limit: a file over it is fetched, so that the intake check can say by how much.
+        return download(url, target, self.profile.value(f"{role}.max_file_size") * 2, role)
 
     def intake(self, task: HostTask, image: Path, video: Path, orientation: str) -> None:
         """Check the media against the host's profile (metadata only); a failure fails the task."""

@@ -78,6 +78,27 @@ class _File:
 ELEMENT_RESULT_SHAPES = ("object", "list", "nested", "bare", "integer")
 
 
+def download(url: str, target: Path, limit: int, role: str) -> tuple[Path | None, str | None]:
+    """Fetch ``url`` into ``target`` as a service would, up to ``limit`` bytes: (target, None)
+    or (None, why). Every local stand-in fetches media this way."""
+    import httpx
+
+    try:
+        with httpx.stream("GET", url, follow_redirects=True, timeout=30) as response:
+            if response.status_code >= 400:
+                return None, f"the {role} URL answered HTTP {response.status_code}"
+            size = 0
+            with open(target, "wb") as fh:
+                for chunk in response.iter_bytes(1 << 16):
+                    size += len(chunk)
+                    if size > limit:
+                        return None, f"the {role} is larger than {limit / 1e6:g} MB"
+                    fh.write(chunk)
+    except httpx.HTTPError as exc:
+        return None, f"the {role} URL could not be fetched ({type(exc).__name__})"
+    return target, None
+
+
 class _ReplyLost(Exception):
     """A ``drop_after`` fault: the request was acted on, its answer is thrown away."""
 
@@ -202,8 +223,6 @@ class FakeEvoLink:
     # ------------------------------------------------------------------ media intake
     def fetch(self, url: str, role: str) -> tuple[Path | None, str | None]:
         """Download a URL as the service would; (path, None) or (None, why)."""
-        import httpx
-
         limit = self.profile.value(f"{role}.max_file_size")
         # Keep the URL's file ending: the limits check judges the name as the service may.
         target = self._dir / f"{role}-{uuid.uuid4().hex}{Path(urlsplit(url).path).suffix[:8]}"
@@ -211,20 +230,7 @@ class FakeEvoLink:
         if own is not None:
             shutil.copyfile(own.path, target)
             return target, None
-        try:
-            with httpx.stream("GET", url, follow_redirects=True, timeout=30) as response:
-                if response.status_code >= 400:
-                    return None, f"the {role} URL answered HTTP {response.status_code}"
-                size = 0
-                with open(target, "wb") as fh:
-                    for chunk in response.iter_bytes(1 << 16):
-                        size += len(chunk)
-                        if size > limit:
-                            return None, f"the {role} is larger than {limit / 1e6:g} MB"
-                        fh.write(chunk)
-        except httpx.HTTPError as exc:
-            return None, f"the {role} URL could not be fetched ({type(exc).__name__})"
-        return target, None
+        return download(url, target, limit, role)
 
     def _own_file(self, url: str) -> _File | None:
         parts = urlsplit(url)
