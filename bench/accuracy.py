@@ -86,6 +86,77 @@ def transitions_clip(phone: bool) -> tuple[Path, list[float], list[float]]:
     return path, [3.3, 6.6, 14.5], [9.4, 11.7]
 
 
+def editing_clips() -> list[tuple[Path, list[float], list[float]]]:
+    """Two clips made from scikit-image's photographs, labelled when they were written (before
+    the tool first saw them), encoded like a phone (keyframe each second, 30 fps, 512x512):
+
+    - dissolves of 0.5, 1.5 and 2.0 s (centred on 2.75, 5.75 and 9.0 s) between stills and into
+      a slowly zooming shot: an editor's dissolves are seldom exactly the analysis window's span;
+    - a whip pan across a wide picture of three photographs (still, 1.5 s of pan, still): the
+      colours change as much as in a dissolve, but it is one shot, neither a cut nor a transition;
+    - written after the dissolve search was reworked on the first two and run once as it was:
+      a panning shot dissolving (1.2 s, centred on 3.4 s) into a zooming one, which then darkens
+      over a second (the exposure adjusting, no transition), a hard cut at 7.8 s, and a 0.7 s
+      dissolve between two stills centred on 10.15 s.
+
+    Returns (path, cuts, gradual transitions) for each; none when the photographs are missing."""
+    import make_fixtures
+
+    photos = make_fixtures._photos()
+    if photos is None:
+        return []
+    OUT.mkdir(parents=True, exist_ok=True)
+    encode = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", *phone_gop(30)]
+    dissolves, pan = OUT / "dissolves_long.mp4", OUT / "pan_whip_colours.mp4"
+    still = "scale=512:512,setsar=1,fps=30,format=yuv420p,settb=1/30"
+    if not dissolves.exists():
+        inputs = []
+        for name, seconds in (("astronaut", 3), ("cameraman", 4), ("coffee", 5), ("chelsea", 4)):
+            inputs += ["-loop", "1", "-t", str(seconds), "-i", str(photos[name])]
+        graph = (f"[0:v]{still}[a];[1:v]{still}[b];[2:v]{still}[c];"
+                 f"[3:v]scale=512:512,setsar=1,zoompan=z='1+0.002*on':d=1:s=512x512:fps=30,format=yuv420p,settb=1/30[d];"
+                 "[a][b]xfade=transition=fade:duration=0.5:offset=2.5,settb=1/30[ab];"
+                 "[ab][c]xfade=transition=fade:duration=1.5:offset=5.0,settb=1/30[abc];"
+                 "[abc][d]xfade=transition=fade:duration=2.0:offset=8.0[v]")
+        with atomic_output(dissolves) as part:
+            subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *inputs, "-filter_complex", graph,
+                            "-map", "[v]", *encode, str(part)], check=True)
+    if not pan.exists():
+        wide = OUT / "_wide_photos.png"
+        if not wide.exists():
+            from PIL import Image
+
+            canvas = Image.new("RGB", (1536, 512))
+            for i, name in enumerate(("coffee", "astronaut", "chelsea")):
+                canvas.paste(Image.open(photos[name]).convert("RGB").resize((512, 512)), (i * 512, 0))
+            with atomic_output(wide) as part:
+                canvas.save(part, format="PNG")
+        crop = "crop=512:512:x='if(lt(t,2),0,if(lt(t,3.5),(t-2)/1.5*1024,1024))':y=0"
+        with atomic_output(pan) as part:
+            subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-loop", "1", "-t", "5.5",
+                            "-framerate", "30", "-i", str(wide), "-vf", f"{crop},setsar=1", *encode, str(part)],
+                           check=True)
+    edits = OUT / "edits_moving.mp4"
+    if not edits.exists():
+        data = photos["astronaut"].parent
+        inputs = []
+        for name, seconds in (("rocket.jpg", 4), ("motorcycle_left.png", 5), ("hubble_deep_field.jpg", 3),
+                              ("retina.jpg", 3)):
+            inputs += ["-loop", "1", "-t", str(seconds), "-framerate", "30", "-i", str(data / name)]
+        darken = "eq=brightness='if(between(t,2,3),-(t-2)*0.25,if(gt(t,3),-0.25,0))':eval=frame"
+        graph = (f"[0:v]scale=768:768,crop=512:512:x='t*25':y=128,{still}[a];"
+                 f"[1:v]scale=512:512,setsar=1,zoompan=z='1+0.001*on':d=1:s=512x512:fps=30,{darken},"
+                 "format=yuv420p,settb=1/30[b];"
+                 f"[2:v]{still}[c];[3:v]{still}[d];"
+                 "[a][b]xfade=transition=fade:duration=1.2:offset=2.8,settb=1/30[ab];"
+                 "[c][d]xfade=transition=fade:duration=0.7:offset=2.0,settb=1/30[cd];"
+                 "[ab][cd]concat=n=2:v=1[v]")
+        with atomic_output(edits) as part:
+            subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *inputs, "-filter_complex", graph,
+                            "-map", "[v]", *encode, str(part)], check=True)
+    return [(dissolves, [], [2.75, 5.75, 9.0]), (pan, [], []), (edits, [7.8], [3.4, 10.15])]
+
+
 def phone_gop(fps: float) -> list[str]:
     """x264 options for a phone's stream: a keyframe every second, none at scene changes, no
     B-frames."""
@@ -139,6 +210,9 @@ def labelled_files(corpus: Path | None) -> list[dict]:
                         fade_transitions=[]))
     for phone in (True, False):
         clip, cuts, gradual = transitions_clip(phone)
+        entries.append(dict(kind="video", path=str(clip), name=clip.name, source="generated", fps=30, cuts=cuts,
+                            fade_transitions=gradual))
+    for clip, cuts, gradual in editing_clips():
         entries.append(dict(kind="video", path=str(clip), name=clip.name, source="generated", fps=30, cuts=cuts,
                             fade_transitions=gradual))
     return entries

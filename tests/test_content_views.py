@@ -131,6 +131,25 @@ def test_a_dissolve_out_of_an_ever_changing_pattern_is_found(tmp_path):
     assert 1.5 <= (a + b) / 2 <= 3.0
 
 
+def test_a_dissolve_longer_than_the_search_window_is_found_whole(fx):
+    """A 2 s dissolve between two stills, encoded like a phone: the window grows until the
+    picture settles, so the span found is the dissolve, not its first 0.8 s."""
+    cuts = checks(run_cli("--video", fx / "video/dissolve_slow_2-4s.mp4", "--no-keep-sound",
+                          "--format", "json"))["video.cuts"]
+    assert cuts["measured"]["cuts"] == []
+    (a, b), = cuts["measured"]["dissolves"]
+    assert 1.9 <= a <= 2.3 and 3.7 <= b <= 4.1, (a, b)
+
+
+@pytest.mark.parametrize("clip", ["pan_whip.mp4", "person_darkening_zoom.mp4"])
+def test_a_pan_or_a_change_of_exposure_is_no_dissolve(fx, clip):
+    """A dissolve's inner frames are mixes of two different pictures; a pan's middle frame is
+    no mix of its ends, and a darkening shot stays one picture."""
+    cuts = checks(run_cli("--video", fx / "video" / clip, "--no-keep-sound", "--format", "json"))["video.cuts"]
+    assert cuts["status"] == "pass", cuts["message"]
+    assert cuts["measured"]["dissolves"] == [] and cuts["measured"]["cuts"] == []
+
+
 def test_a_much_smaller_second_person_is_a_bystander_not_a_performer(fx):
     """The model takes the motion from the person who fills the most of the frame (MC spec): a
     person under half the main one's size warns; two people of one size still fail."""
