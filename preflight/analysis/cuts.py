@@ -236,8 +236,9 @@ class _Run:
         self.brightness: list[float] = []
         self.hists: list[np.ndarray] = []
         self.after_gap: list[bool] = []  # the frame follows dropped frames (a gap in the timestamps)
-        # Brightness at half the analysis size (at most 48x48 bytes a frame: 1.4 MB a minute at
-        # 30 fps), kept for the whole run: a dissolve is judged by its frames' pixels.
+        # Brightness at half the analysis size (at most 48x48 bytes a frame: under 4.2 MB a
+        # minute at 30 fps, 2.3 MB for 16:9), kept for the whole run: a dissolve is judged by its
+        # frames' pixels.
         self.small: list[np.ndarray] = []
         self._recent: deque = deque(maxlen=self.settings.persist_frames + 2)
 
