@@ -106,7 +106,13 @@ def editing_clips() -> list[tuple[Path, list[float], list[float]]]:
     if photos is None:
         return []
     OUT.mkdir(parents=True, exist_ok=True)
-    encode = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", *phone_gop(30)]
+
+    def encode(path: Path, *args: str) -> None:
+        with atomic_output(path) as part:
+            subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *args, "-c:v", "libx264",
+                            "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", *phone_gop(30), str(part)],
+                           check=True)
+
     dissolves, pan = OUT / "dissolves_long.mp4", OUT / "pan_whip_colours.mp4"
     still = "scale=512:512,setsar=1,fps=30,format=yuv420p,settb=1/30"
     if not dissolves.exists():
@@ -118,9 +124,7 @@ def editing_clips() -> list[tuple[Path, list[float], list[float]]]:
                  "[a][b]xfade=transition=fade:duration=0.5:offset=2.5,settb=1/30[ab];"
                  "[ab][c]xfade=transition=fade:duration=1.5:offset=5.0,settb=1/30[abc];"
                  "[abc][d]xfade=transition=fade:duration=2.0:offset=8.0[v]")
-        with atomic_output(dissolves) as part:
-            subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *inputs, "-filter_complex", graph,
-                            "-map", "[v]", *encode, str(part)], check=True)
+        encode(dissolves, *inputs, "-filter_complex", graph, "-map", "[v]")
     if not pan.exists():
         wide = OUT / "_wide_photos.png"
         if not wide.exists():
@@ -132,10 +136,7 @@ def editing_clips() -> list[tuple[Path, list[float], list[float]]]:
             with atomic_output(wide) as part:
                 canvas.save(part, format="PNG")
         crop = "crop=512:512:x='if(lt(t,2),0,if(lt(t,3.5),(t-2)/1.5*1024,1024))':y=0"
-        with atomic_output(pan) as part:
-            subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-loop", "1", "-t", "5.5",
-                            "-framerate", "30", "-i", str(wide), "-vf", f"{crop},setsar=1", *encode, str(part)],
-                           check=True)
+        encode(pan, "-loop", "1", "-t", "5.5", "-framerate", "30", "-i", str(wide), "-vf", f"{crop},setsar=1")
     edits = OUT / "edits_moving.mp4"
     if not edits.exists():
         data = photos["astronaut"].parent
@@ -151,9 +152,7 @@ def editing_clips() -> list[tuple[Path, list[float], list[float]]]:
                  "[a][b]xfade=transition=fade:duration=1.2:offset=2.8,settb=1/30[ab];"
                  "[c][d]xfade=transition=fade:duration=0.7:offset=2.0,settb=1/30[cd];"
                  "[ab][cd]concat=n=2:v=1[v]")
-        with atomic_output(edits) as part:
-            subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *inputs, "-filter_complex", graph,
-                            "-map", "[v]", *encode, str(part)], check=True)
+        encode(edits, *inputs, "-filter_complex", graph, "-map", "[v]")
     return [(dissolves, [], [2.75, 5.75, 9.0]), (pan, [], []), (edits, [7.8], [3.4, 10.15])]
 
 
