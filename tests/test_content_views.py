@@ -141,6 +141,16 @@ def test_a_dissolve_longer_than_the_search_window_is_found_whole(fx):
     assert 1.9 <= a <= 2.3 and 3.7 <= b <= 4.1, (a, b)
 
 
+def test_a_dissolve_out_of_a_dark_shot_is_a_dissolve_not_a_cut(fx):
+    """Out of a dim (not black) shot, with a keyframe on the dissolve's last frame: that frame
+    jumps like a cut, but it goes from 97% to 100% of the same picture."""
+    cuts = checks(run_cli("--video", fx / "video/dissolve_from_dark_2-3s.mp4", "--no-keep-sound",
+                          "--format", "json"))["video.cuts"]
+    assert cuts["measured"]["cuts"] == [], cuts["message"]
+    (a, b), = cuts["measured"]["dissolves"]
+    assert 2.0 <= (a + b) / 2 <= 3.0, (a, b)
+
+
 @pytest.mark.parametrize("clip", ["pan_whip.mp4", "person_darkening_zoom.mp4"])
 def test_a_pan_or_a_change_of_exposure_is_no_dissolve(fx, clip):
     """A dissolve's inner frames are mixes of two different pictures; a pan's middle frame is

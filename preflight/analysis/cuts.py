@@ -322,6 +322,11 @@ class _Run:
             if ends_clip and max(self.brightness[i:]) < s.dark_level and self._ramping(i - 1, -1):
                 continue
             candidates.append((i, score))
+        if candidates:
+            # The last (or first) step of a dissolve can jump like a cut where an encoder's
+            # keyframe lands on it; a cut is a jump from one picture to another.
+            gradual = self._dissolves(set()) + self._dissolve_runs(set())
+            candidates = [(i, score) for i, score in candidates if not self._inside_a_dissolve(i, gradual)]
         cuts: list[tuple[int, float]] = []
         for i, score in candidates:
             if cuts and self.times[i] - self.times[cuts[-1][0]] < s.min_gap_s:
@@ -334,6 +339,27 @@ class _Run:
         cut_frames = {i for i, _ in cuts}
         found.dissolves = merge_overlapping(self._dissolves(cut_frames) + self._dissolve_runs(cut_frames))
         return found
+
+    def _inside_a_dissolve(self, i: int, spans: list[list[float]]) -> bool:
+        """Whether the jump into frame ``i`` stays on one side of a dissolve found around it: the
+        frames before and after the jump are mixes of the dissolve's two ends that lean to the
+        same end (97% and 100% of the new picture is the end of a dissolve, not a cut)."""
+        s = self.settings
+        n = len(self.times)
+        where = {round(t, 3): k for k, t in enumerate(self.times)}
+        for a, b in spans:
+            start, end = where.get(a), where.get(b)
+            if start is None or end is None or not start < i <= end + 1:
+                continue
+            first = self.small[max(start - 1, 0)].astype(np.float32)
+            last = self.small[min(end + 1, n - 1)].astype(np.float32)
+            if _correlation(first, last) >= s.dissolve_same_picture:
+                continue
+            before = _mix_residual(first, self.small[i - 1].astype(np.float32), last)
+            after = _mix_residual(first, self.small[i].astype(np.float32), last)
+            if max(before[1], after[1]) <= s.dissolve_mix_residual and (before[0] < 0.5) == (after[0] < 0.5):
+                return True
+        return False
 
     def _ramping(self, i: int, direction: int) -> bool:
         """Whether frame ``i`` is part of a brightness ramp: a few frames further along
@@ -425,7 +451,9 @@ class _Run:
             return []
         rate = (n - 1) / max(self.times[-1] - self.times[0], 1e-6)
         span = max(2, int(round(s.dissolve_span_s * rate)))
-        dim = [b < 2 * s.dark_level for b in self.brightness]  # fade ramps are not dissolves
+        # A window ending on black is a fade, left to the fade search; a window on a fade's ramp
+        # shows one picture at two brightnesses, which the mix test's "two pictures" refuses.
+        black = [b < s.dark_level for b in self.brightness]
         half = max(1, span // 2)
 
         def change(a: int, b: int) -> float:
@@ -474,7 +502,7 @@ class _Run:
             distance = _hist_distance(self.hists[j], self.hists[i])
             inside = range(i + 1, j + 1)
             if (distance >= s.dissolve_hist and not any(k in cut_frames for k in inside)
-                    and not any(dim[k] for k in range(i, j + 1))):
+                    and not black[i] and not black[j]):
                 if self._mixes(i, j):
                     start, end = trimmed(i, j)
                     if spans and spans[-1][1] >= round(self.times[start], 3):
