@@ -160,6 +160,16 @@ def test_a_pan_or_a_change_of_exposure_is_no_dissolve(fx, clip):
     assert cuts["measured"]["dissolves"] == [] and cuts["measured"]["cuts"] == []
 
 
+def test_a_person_behind_an_out_of_focus_one_close_to_the_camera_is_counted(fx):
+    """The close person's body circle covers the one behind; the one behind has a head of its
+    own, so it is another person (it used to be taken for part of the close one)."""
+    people = check(video=fx / "video/people_foreground_blurred.mp4", keep_sound=False).get("video.people")
+    assert people.measured["most_at_once"] == 2, people.message
+    assert people.status.value == "warn" and "bystanders" in people.message
+    picture = check(image=fx / "image/people_foreground_blurred.png").get("image.person")
+    assert picture.measured == 2 and picture.status.value == "warn", picture.message
+
+
 def test_a_much_smaller_second_person_is_a_bystander_not_a_performer(fx):
     """The model takes the motion from the person who fills the most of the frame (MC spec): a
     person under half the main one's size warns; two people of one size still fail."""

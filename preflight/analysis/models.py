@@ -121,12 +121,19 @@ class PersonBox:
     r: float
 
     def same_person(self, bigger: "PersonBox") -> bool:
-        """A find inside ``bigger``'s body circle is the same person when it is much smaller
-        (a face or a limb seen in a crop) or nearly the same circle (found twice)."""
+        """A find inside ``bigger``'s body circle is the same person when it is nearly the same
+        circle (found twice), or much smaller with its head where ``bigger``'s head is (the same
+        face seen again in a crop). A much smaller find with a head of its own is somebody else:
+        a person close to the camera has a body circle that covers the people behind them."""
         distance = ((self.cx - bigger.cx) ** 2 + (self.cy - bigger.cy) ** 2) ** 0.5
         if distance < 0.5 * bigger.r and self.r > 0.6 * bigger.r:
             return True  # the same circle
-        return distance < bigger.r and self.r < 0.6 * bigger.r
+        return distance < bigger.r and self.r < 0.6 * bigger.r and self._head_overlaps(bigger)
+
+    def _head_overlaps(self, other: "PersonBox") -> bool:
+        x0, y0 = max(self.x, other.x), max(self.y, other.y)
+        x1, y1 = min(self.x + self.w, other.x + other.w), min(self.y + self.h, other.y + other.h)
+        return x1 > x0 and y1 > y0
 
 
 class PersonDetector:
