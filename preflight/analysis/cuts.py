@@ -7,7 +7,9 @@ one before the jump. That second test is what keeps flashes, flicker and a singl
 camera from counting as cuts. Fades are runs of near-black frames; dissolves are windows where
 the colour distribution moves from one steady state to another without any single jump, and
 whose inner frames are mixes of the two ends (a pan or a zoom changes colours as much, but its
-middle frame is no mix of its first and last).
+middle frame is no mix of its first and last). A jump that stays on one side of a dissolve
+(from 97% of the new picture to all of it, where an encoder's keyframe lands on the dissolve's
+last frame) is part of the dissolve, not a cut.
 
 A frame that follows a gap in the timestamps (frames dropped by a phone under load) differs
 from the one before by all the motion of the missing frames. There the difference is measured
