@@ -1,7 +1,8 @@
 """Issue 15: content verdicts on derived clips with known truth (fixtures/make_fixtures.py):
-dropped frames are not cuts, a fade-in from black is not a cut, a person turned with the whole
-clip or picture is said in those words and prep turns it back, and one report holds one view
-of a picture."""
+dropped frames are not cuts, a fade-in from black is not a cut, dissolves are found whole and
+told from pans and exposure changes, a person turned with the whole clip or picture is said in
+those words and prep turns it back, a person behind a close one counts, and one report holds
+one view of a picture."""
 
 from __future__ import annotations
 
