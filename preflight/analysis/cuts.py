@@ -324,11 +324,14 @@ class _Run:
             if ends_clip and max(self.brightness[i:]) < s.dark_level and self._ramping(i - 1, -1):
                 continue
             candidates.append((i, score))
+        gradual = None
         if candidates:
             # The last (or first) step of a dissolve can jump like a cut where an encoder's
             # keyframe lands on it; a cut is a jump from one picture to another.
             gradual = self._dissolves(set()) + self._dissolve_runs(set())
-            candidates = [(i, score) for i, score in candidates if not self._inside_a_dissolve(i, gradual)]
+            where = {round(t, 3): k for k, t in enumerate(self.times)}
+            spans = [(where[a], where[b]) for a, b in gradual if a in where and b in where]
+            candidates = [(i, score) for i, score in candidates if not self._inside_a_dissolve(i, spans)]
         cuts: list[tuple[int, float]] = []
         for i, score in candidates:
             if cuts and self.times[i] - self.times[cuts[-1][0]] < s.min_gap_s:
@@ -339,19 +342,20 @@ class _Run:
         found.cuts = [round(self.times[i], 3) for i, _ in cuts]
         found.fades = [f for f in self._fades() if all(abs(f - c) > 2 * self.step for c in found.cuts)]
         cut_frames = {i for i, _ in cuts}
-        found.dissolves = merge_overlapping(self._dissolves(cut_frames) + self._dissolve_runs(cut_frames))
+        if gradual is None or cut_frames:  # else the search above, with no cut to avoid, is the answer
+            gradual = self._dissolves(cut_frames) + self._dissolve_runs(cut_frames)
+        found.dissolves = merge_overlapping(gradual)
         return found
 
-    def _inside_a_dissolve(self, i: int, spans: list[list[float]]) -> bool:
-        """Whether the jump into frame ``i`` stays on one side of a dissolve found around it: the
-        frames before and after the jump are mixes of the dissolve's two ends that lean to the
-        same end (97% and 100% of the new picture is the end of a dissolve, not a cut)."""
+    def _inside_a_dissolve(self, i: int, spans: list[tuple[int, int]]) -> bool:
+        """Whether the jump into frame ``i`` stays on one side of a dissolve found around it
+        (``spans``: first and last frame of each): the frames before and after the jump are
+        mixes of the dissolve's two ends that lean to the same end (97% and 100% of the new
+        picture is the end of a dissolve, not a cut)."""
         s = self.settings
         n = len(self.times)
-        where = {round(t, 3): k for k, t in enumerate(self.times)}
-        for a, b in spans:
-            start, end = where.get(a), where.get(b)
-            if start is None or end is None or not start < i <= end + 1:
+        for start, end in spans:
+            if not start < i <= end + 1:
                 continue
             first = self.small[max(start - 1, 0)].astype(np.float32)
             last = self.small[min(end + 1, n - 1)].astype(np.float32)
@@ -395,6 +399,10 @@ class _Run:
             i = j + 1
         return fades
 
+    def _change(self, a: int, b: int) -> float:
+        """Mean brightness difference of frames ``a`` and ``b`` (0-255), on the small copies."""
+        return float(np.abs(self.small[b].astype(np.float32) - self.small[a]).mean())
+
     def _mixes(self, i: int, j: int) -> bool:
         """Whether frames ``i`` to ``j`` go from one picture to the other the way a dissolve does:
         no single step carries much of the way (in pixels: a histogram's bins jump when a
@@ -403,9 +411,8 @@ class _Run:
         first than the one before."""
         s = self.settings
         first, last = self.small[i].astype(np.float32), self.small[j].astype(np.float32)
-        ends = float(np.abs(last - first).mean())
-        steps = max(float(np.abs(self.small[k].astype(np.float32) - self.small[k - 1]).mean())
-                    for k in range(i + 1, j + 1))
+        ends = self._change(i, j)
+        steps = max(self._change(k - 1, k) for k in range(i + 1, j + 1))
         if ends <= 0 or steps > s.dissolve_step_share * ends:
             return False
         if _correlation(first, last) >= s.dissolve_same_picture:
@@ -458,9 +465,6 @@ class _Run:
         black = [b < s.dark_level for b in self.brightness]
         half = max(1, span // 2)
 
-        def change(a: int, b: int) -> float:
-            return float(np.abs(self.small[b].astype(np.float32) - self.small[a]).mean())
-
         def holds(a: int, b: int, dissolved: float) -> bool:
             """Frames ``a`` to ``b`` show one shot: their pixels change little beside the
             dissolve's change, or their colour distribution holds while the pixels move (a
@@ -469,27 +473,27 @@ class _Run:
             a, b = max(0, a), min(n - 1, b)
             if b - a < 1:
                 return False
-            return change(a, b) <= s.dissolve_hold_share * dissolved or (
+            return self._change(a, b) <= s.dissolve_hold_share * dissolved or (
                 b - a >= 2 and _hist_distance(self.hists[b], self.hists[a]) < s.dissolve_hist / 5)
 
         def settled(i: int) -> int | None:
             """The first window end from ``i`` after which the picture holds, if the picture
             held before ``i``: a dissolve lasts as long as the editor made it, so a window longer
             than the usual span is tried while the frames after it are still changing."""
-            if not holds(i - half, i, change(i, i + span)):
+            if not holds(i - half, i, self._change(i, i + span)):
                 return None
             for j in range(i + span, min(n - 1, i + longest) + 1, max(1, span // 4)):
-                if holds(j, j + half, change(i, j)):
+                if holds(j, j + half, self._change(i, j)):
                     return j
             return None
 
         def trimmed(i: int, j: int) -> tuple[int, int]:
             """The window without its still ends: the dissolve is where the picture changes."""
-            still = 0.05 * change(i, j)
+            still = 0.05 * self._change(i, j)
             start, end = i, j
-            while start + 1 < end and change(i, start + 1) <= still:
+            while start + 1 < end and self._change(i, start + 1) <= still:
                 start += 1
-            while end - 1 > start and change(end - 1, j) <= still:
+            while end - 1 > start and self._change(end - 1, j) <= still:
                 end -= 1
             return start, end
 

@@ -128,12 +128,8 @@ class PersonBox:
         distance = ((self.cx - bigger.cx) ** 2 + (self.cy - bigger.cy) ** 2) ** 0.5
         if distance < 0.5 * bigger.r and self.r > 0.6 * bigger.r:
             return True  # the same circle
-        return distance < bigger.r and self.r < 0.6 * bigger.r and self._head_overlaps(bigger)
-
-    def _head_overlaps(self, other: "PersonBox") -> bool:
-        x0, y0 = max(self.x, other.x), max(self.y, other.y)
-        x1, y1 = min(self.x + self.w, other.x + other.w), min(self.y + self.h, other.y + other.h)
-        return x1 > x0 and y1 > y0
+        heads_meet = _overlap((self.x, self.y, self.w, self.h), (bigger.x, bigger.y, bigger.w, bigger.h)) > 0
+        return distance < bigger.r and self.r < 0.6 * bigger.r and heads_meet
 
 
 class PersonDetector:
