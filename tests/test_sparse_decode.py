@@ -3,6 +3,8 @@ and the GOPs where a cut may hide decoded again in full. Checked against decodin
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from preflight import Status, check
@@ -167,3 +169,112 @@ def test_decoder_threads_follow_the_cores_within_the_frame_memory_budget():
     for width, height in ((1280, 720), (1920, 1080), (2560, 1440)):
         used = threads("yuv420p", width, height, cores=64) * FRAMES_PER_THREAD * width * height * 3 // 2
         assert used <= DECODER_THREAD_MEMORY
+
+
+class _Recorder:
+    """An analyser that notes the time of every frame it gets, and in which order all
+    recorders got theirs (``log``)."""
+
+    def __init__(self, name: str, interval: float, log: list, lane: str | None = None):
+        self.name, self.interval, self.max_side, self.pixel_format = name, interval, 64, "gray"
+        if lane:
+            self.lane = lane
+        self.log, self.times = log, []
+
+    def process(self, t, image, shared):
+        self.times.append(t)
+        self.log.append(self.name)
+
+    def finish(self, duration):
+        pass
+
+
+@pytest.fixture(scope="session")
+def long_gop_20s(tmp_path_factory):
+    """20 s of x264's defaults (long GOPs, B-frames), small: decoded in full."""
+    from preflight.ffmpeg_binary import ffmpeg_exe
+
+    path = tmp_path_factory.mktemp("long") / "long_gop_20s.mp4"
+    subprocess.run([ffmpeg_exe(), "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=320x180:rate=30:duration=20", "-c:v", "libx264", "-preset", "veryfast",
+                    "-pix_fmt", "yuv420p", str(path)], check=True)
+    return path
+
+
+def test_a_long_clip_decoded_in_full_is_sampled_in_windows_like_bursts(long_gop_20s):
+    """Over 16 s, the sampling analysers get a pair of frames (0.2 s apart) every 1/16 of the
+    clip, as a phone-style encoding's bursts would give them; every decoded frame still reaches
+    the cut detector."""
+    log: list = []
+    every, pose = _Recorder("every", 0.0, log), _Recorder("pose", 0.2, log)
+    stats = run_decode(str(long_gop_20s), [every, pose])
+    assert len(every.times) == stats.frames_decoded and stats.frames_decoded >= 0.5 * 600
+    spacing = 20 / 16
+    windows = sorted({int(t // spacing + 1e-6) for t in pose.times})
+    assert windows == list(range(16))
+    for k in windows:
+        inside = [t for t in pose.times if int(t // spacing + 1e-6) == k]
+        assert len(inside) == 2, (k, inside)
+        assert inside[0] - k * spacing < 0.1  # the first frame of the window
+        assert 0.2 - 1e-3 <= inside[1] - inside[0] <= 0.3  # its pair, one sampling step on
+    # Switched off with partial decoding: every 0.2 s, as before.
+    full_log: list = []
+    pose_everywhere = _Recorder("pose", 0.2, full_log)
+    run_decode(str(long_gop_20s), [pose_everywhere], skip=False)
+    assert len(pose_everywhere.times) >= 99
+
+
+def test_with_the_largest_frames_the_models_run_after_the_decoder_has_closed(clips, monkeypatch):
+    """Frames of MODELS_AFTER_DECODING_FRAME_BYTES or more: the sampled frames are converted as
+    they are decoded and the sampling analysers get them once decoding is over, the same frames
+    at the same times as when they run alongside."""
+    import preflight.analysis.frames as frames
+
+    path = clips / "person_phone_gop_cut_6.5s.mp4"
+    alongside_log: list = []
+    alongside = [_Recorder("every", 0.0, alongside_log), _Recorder("pose", 0.2, alongside_log),
+                 _Recorder("people", 1.0, alongside_log, lane="people")]
+    run_decode(str(path), alongside)
+    assert not frames.models_after_decoding(str(path))
+
+    monkeypatch.setattr(frames, "MODELS_AFTER_DECODING_FRAME_BYTES", 1)
+    assert frames.models_after_decoding(str(path))
+    after_log: list = []
+    after = [_Recorder("every", 0.0, after_log), _Recorder("pose", 0.2, after_log),
+             _Recorder("people", 1.0, after_log, lane="people")]
+    run_decode(str(path), after)
+    first_sample = min(after_log.index("pose"), after_log.index("people"))
+    # Every frame of both passes went to the cut detector before the first model sample.
+    assert set(after_log[:first_sample]) == {"every"} and "every" not in after_log[first_sample:]
+    assert [r.times for r in after] == [r.times for r in alongside]
+
+
+def test_models_loaded_when_used_are_built_together_once_and_not_just_to_be_closed():
+    from preflight.analysis.models import load_when_used
+
+    built: list[str] = []
+
+    class Model:
+        def __init__(self, name):
+            built.append(name)
+            self.name, self.closed = name, False
+
+        def close(self):
+            self.closed = True
+
+    first, second = load_when_used(lambda: Model("first"), lambda: Model("second"))
+    first.close()
+    second.close()
+    assert built == []  # never used: nothing built, nothing to close
+    assert second.name == "second" and built == ["first", "second"]  # one use builds the batch
+    assert first.name == "first" and built == ["first", "second"]  # once
+    first.close()
+    assert first.closed and not second.closed
+
+    def broken():
+        raise RuntimeError("model file unreadable")
+
+    (model,) = load_when_used(broken)
+    for _ in range(2):  # the error of the one build, each time it is asked for
+        with pytest.raises(RuntimeError, match="unreadable"):
+            model.name

@@ -14,8 +14,9 @@ from .body import (BODY_CLASSES, BodySettings, body_box, body_class, posture, qu
 from .camera import CameraMotion, CameraSummary
 from .cuts import CutDetector, CutResult
 from .faces import Face, FaceFinder, FaceSampler
-from .frames import DecodeStats, read_index_or_none, run_decode
-from .models import FaceCounter, PedestrianDetector, PersonDetector, PoseEstimator, load_in_background
+from .frames import DecodeStats, models_after_decoding, read_index_or_none, run_decode
+from .models import (FaceCounter, PedestrianDetector, PersonDetector, PoseEstimator, load_in_background,
+                     load_when_used)
 from .people import PeopleCounter, people_found, relative_sizes
 from .pose_track import PoseTracker
 from .spans import consecutive_runs, rounded
@@ -145,7 +146,9 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
     # The index first: read while mediapipe loads, it took 0.28 s instead of 0.03 (both want
     # the interpreter lock).
     index = read_index_or_none(path)  # also read when everything is decoded: it shows dropped frames
-    estimator, detector = load_in_background(lambda: PoseEstimator(video=True), PersonDetector)
+    # The largest frames leave the memory to the decoder: the models are built after it closes.
+    load = load_when_used if models_after_decoding(path) else load_in_background
+    estimator, detector = load(lambda: PoseEstimator(video=True), PersonDetector)
     cuts = CutDetector()
     # About PEOPLE_SAMPLES looks at the whole clip, at least one a second: counting is the
     # most expensive analysis (up to ten detector runs a frame with tiles).

@@ -12,15 +12,21 @@ rest of the GOP is skipped unread, which is what makes the analysis cheaper than
 clip. Analysers that want every frame (cuts) are told where frames were skipped
 (``skipped()``), and may name spans they need in full (``spans_to_fill``): a second, short
 pass decodes just those GOPs for them. Long GOPs, and streams whose packets carry no usable
-timestamps, are decoded in full, as before.
+timestamps, are decoded in full; a stream decoded in full and longer than 16 s feeds the
+sampling analysers only in windows placed as bursts would be (``_SampleWindows``), so the models
+see the same samples whatever the encoding.
 
-Analysers that sample (the model-driven ones) run on worker threads, in their list order, while
-the main thread goes on decoding: model inference releases the interpreter, so the two overlap
-(measured: 6.98 s serial, 5.21 s overlapped for pose on a 30 s 1080p clip, 2 cores).
+Every analyser runs on a worker thread (its lane), in list order within the lane, while the main
+thread goes on decoding: model inference and scaling release the interpreter, so they overlap
+(measured: 6.98 s serial, 5.21 s overlapped for pose on a 30 s 1080p clip, 2 cores). The cut
+detector has a lane of its own. With the largest frames the sampling lanes are held until the
+decoder has closed (MODELS_AFTER_DECODING_FRAME_BYTES), so the decoder and the models do not
+need their memory at the same time.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import threading
@@ -40,9 +46,9 @@ class Analyser(Protocol):
     interval: float  # seconds between frames wanted; 0 = every frame
     max_side: int  # long side of the frames wanted, in pixels
     pixel_format: str  # "rgb24" or "gray"
-    # Optional: ``lane`` (str), the worker thread a sampling analyser runs on ("models" if
-    # absent); ``skipped()`` and ``spans_to_fill(early_keyframes, size_spikes)`` for analysers
-    # that want every frame (see the module's docstring).
+    # Optional: ``lane`` (str), the worker thread the analyser runs on (see ``_lane``);
+    # ``skipped()`` and ``spans_to_fill(early_keyframes, size_spikes)`` for analysers that want
+    # every frame (see the module's docstring).
 
     def process(self, t: float, image: np.ndarray, shared: dict) -> None: ...
 
@@ -71,6 +77,13 @@ BURST_SPACING_SHARE = 1 / 16
 # 537 of 900 frames decoded, the whole preflight 8.0 s -> 6.4 s, every accuracy figure the same.
 NONREF_MIN_FRAMES = 300
 
+# A stream decoded in full and longer than this feeds its sampling analysers (pose, camera,
+# people) only in windows of BURST_SECONDS spaced BURST_SPACING_SHARE of the clip apart: the
+# samples a phone-style encoding of the same clip gets from its bursts. Inference, not decoding,
+# was most of the cost of a 30 s long-GOP clip (150 pose samples against 32 for its phone-style
+# encoding); up to 16 s, bursts come every second and every sample is kept, as before.
+WINDOWED_MIN_SECONDS = 16.0
+
 
 @dataclass
 class DecodeStats:
@@ -98,6 +111,13 @@ def _scaled_size(width: int, height: int, max_side: int) -> tuple[int, int]:
     h = max(2, int(round(height * scale / 2)) * 2)
     return w, h
 
+
+# Decoded frames this large or larger (2160p at 10 bits: 25 MB; at 8 bits, 12 MB) are left to
+# the decoder alone: the frames sampled for the models are converted to the models' sizes as they
+# are decoded and kept, and the models run once the decoder has closed. Measured on 12 s of
+# 2160p HEVC 10-bit: the decoder holds about 130 MB (its references) and the pose and people
+# models about 160 MB once they have run, which together went over 400 MB.
+MODELS_AFTER_DECODING_FRAME_BYTES = 16 * 2**20
 
 # Frames waiting for the worker at most: bounds memory if the models fall behind the decoder.
 _QUEUE_FRAMES = 4
@@ -134,46 +154,129 @@ def frame_bytes(fmt) -> int:
     return sum(c.width * c.height * (2 if c.bits > 8 else 1) for c in fmt.components)
 
 
+# Allocations of at least this many bytes get pages of their own, given back when freed.
+LARGE_ALLOCATION_BYTES = 4 * 2**20
+_heap_tuned = False
+
+
+def _give_large_buffers_back() -> None:
+    """Fix glibc's threshold for allocating by mmap at LARGE_ALLOCATION_BYTES. Left alone, it
+    rises to the size of any large block freed (up to 32 MB): once the probe had decoded and freed
+    a 2160p 10-bit frame (25 MB), the decoder's frames came from the heap, and when the decoder
+    closed its 100 MB stayed with the process while the models loaded (HEVC clip: 447 MB peak
+    against 350 with the threshold fixed). A no-op where the C library is not glibc."""
+    global _heap_tuned
+    if _heap_tuned:
+        return
+    _heap_tuned = True
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, LARGE_ALLOCATION_BYTES)  # M_MMAP_THRESHOLD; also stops its adjusting
+    except (OSError, AttributeError):
+        pass
+
+
+def models_after_decoding(path: str) -> bool:
+    """Whether the models of ``path``'s analysis wait for the decoder to close: its decoded
+    frames are at least MODELS_AFTER_DECODING_FRAME_BYTES each. False when the file cannot be
+    read (the decode pass then says why)."""
+    import av
+
+    try:
+        with av.open(local_file(path), metadata_errors="ignore") as container:
+            stream = video_stream(container)
+            return stream is not None and _models_after_decoding(stream)
+    except Exception:  # noqa: BLE001 - an unreadable file is reported by the decode pass
+        return False
+
+
+def _models_after_decoding(stream) -> bool:
+    return frame_bytes(stream.codec_context.format) >= MODELS_AFTER_DECODING_FRAME_BYTES
+
+
 def _set_decoder_threads(stream) -> None:
     stream.thread_type = "AUTO"  # frame and slice threads
     stream.codec_context.thread_count = decoder_threads(frame_bytes(stream.codec_context.format))
 
 
 class _Worker:
-    """Runs sampled analysers on their own thread, in order, one frame at a time."""
+    """Runs jobs on its own thread, one at a time, in the order they were submitted. A held
+    worker keeps its jobs until it is closed (see MODELS_AFTER_DECODING_FRAME_BYTES)."""
 
     def __init__(self):
         self.jobs: queue.Queue = queue.Queue(maxsize=_QUEUE_FRAMES)
         self.error: BaseException | None = None
+        self.held: list | None = None
         self.thread = threading.Thread(target=self._run, name="preflight-analysers", daemon=True)
         self.thread.start()
+
+    def hold(self) -> None:
+        if self.held is None:
+            self.held = []
 
     def _run(self) -> None:
         while True:
             job = self.jobs.get()
             if job is None:
                 return
-            if self.error is not None:
-                continue  # drain: the main thread reports the first error
-            t, frame, analysers, rotation = job
-            try:
-                converted: dict = {}
-                shared: dict = {}
-                for analyser in analysers:
-                    analyser.process(t, _convert(frame, analyser, rotation, converted), shared)
-            except BaseException as exc:  # handed to the main thread
-                self.error = exc
+            if self.error is None:  # after an error, drain: the main thread reports the first one
+                try:
+                    job()
+                except BaseException as exc:  # handed to the main thread
+                    self.error = exc
+            # Let go of the job's frame before waiting for the next: a decoded 2160p 10-bit
+            # frame is 25 MB, and one the decoder cannot reuse is one it allocates anew.
+            job = None
 
-    def submit(self, t: float, frame, analysers: list, rotation: int) -> None:
+    def submit(self, job: Callable[[], None]) -> None:
         if self.error is not None:
             raise self.error
-        self.jobs.put((t, frame, analysers, rotation))
+        if self.held is not None:
+            self.held.append(job)
+        else:
+            self.jobs.put(job)
 
-    def close(self) -> None:
+    def close(self, run_held: bool = True) -> None:
+        """Run what is held (unless ``run_held`` is False: the pass failed), wait for the last
+        job, and raise the first error a job raised."""
+        held, self.held = self.held or [], None
+        for job in held if run_held else ():
+            self.jobs.put(job)
+        held.clear()
         self.jobs.put(None)
         self.thread.join()
         if self.error is not None:
             raise self.error
+
+
+def _close_workers(workers, run_held: bool = True) -> None:
+    """Close every worker, then raise the first error any of them had."""
+    errors = []
+    for worker in workers:
+        try:
+            worker.close(run_held)
+        except BaseException as exc:  # every worker is stopped before the first error goes on
+            errors.append(exc)
+    if errors:
+        raise errors[0]
+
+
+def _feed(t: float, frame, analysers: list, rotation: int, converted: dict | None = None) -> None:
+    """Hand one decoded frame to ``analysers``, in order, each in its own size and format
+    (``converted``: those made already; then ``frame`` may be None); they share per-frame
+    results through ``shared`` (the pose tracker marks the person for the camera analyser)."""
+    converted = {} if converted is None else converted
+    shared: dict = {}
+    for analyser in analysers:
+        analyser.process(t, _convert(frame, analyser, rotation, converted), shared)
+
+
+def _tell_skipped(analysers: list) -> None:
+    for analyser in analysers:
+        if hasattr(analyser, "skipped"):
+            analyser.skipped()
 
 
 def _convert(frame, analyser: Analyser, rotation: int, cache: dict) -> np.ndarray:
@@ -205,6 +308,29 @@ def _scaler(key: tuple):
     return table[key]
 
 
+class _SampleWindows:
+    """Which frames of a stream decoded in full the sampling analysers may take: from the first
+    frame at or after each multiple of ``spacing`` seconds up to and including the first one at
+    least BURST_SECONDS later, as a burst would have decoded them (a pair for limb speed and
+    camera motion). Asked once per frame, in display order."""
+
+    def __init__(self, spacing: float):
+        self.spacing = spacing
+        self._start = 0.0
+        self._open = False
+        self._next = 0.0
+
+    def admits(self, t: float) -> bool:
+        if self._open:
+            self._open = t < self._start + BURST_SECONDS - 1e-3
+            return True
+        if t + 1e-6 >= self._next:
+            self._start, self._open = t, True
+            self._next = (int(t // self.spacing) + 1) * self.spacing
+            return True
+        return False
+
+
 _UNREAD = object()  # run_decode's index argument when the caller has not read the index
 
 
@@ -215,6 +341,7 @@ def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
     hand frames to every analyser that wants them; then decode again only the spans that
     every-frame analysers asked for. ``index`` is what ``read_index_or_none`` gave if the
     caller has already asked (None included: the file is not read twice)."""
+    _give_large_buffers_back()
     stats = DecodeStats()
     if not skip:
         index = None
@@ -230,7 +357,8 @@ def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
     next_due = {a.name: 0.0 for a in analysers}
     # One worker per lane: analysers that share per-frame results (the pose tracker tells the
     # camera analyser where the person is) share a lane; independent ones run side by side.
-    workers = {lane: _Worker() for lane in dict.fromkeys(_lane(a) for a in analysers if a.interval)}
+    workers = {lane: _Worker() for lane, _ in _by_lane(analysers)}
+    passed = False
     try:
         # Decoded in full, time starts at the first decoded frame as it always has; the index
         # (and its origin) is needed only to skip.
@@ -238,27 +366,37 @@ def run_decode(path: str, analysers: list[Analyser], rotation: int = 0,
         # PREFLIGHT_NONREF=0 to compare).
         nonref = (not burst and index is not None and index.reordered and len(index.times) >= NONREF_MIN_FRAMES
                   and os.environ.get("PREFLIGHT_NONREF", "1") != "0")
+        windows = (_SampleWindows(index.duration * BURST_SPACING_SHARE)
+                   if not burst and index is not None and index.duration > WINDOWED_MIN_SECONDS else None)
         _main_pass(path, analysers, rotation, progress, stats, next_due, workers, index if burst else None, burst,
-                   nonref)
+                   nonref, windows)
+        # The second pass hands frames to the every-frame analysers on this thread, after all
+        # the first pass gave them; held model jobs run after it, when no decoder is open.
+        _close_workers([w for w in workers.values() if w.held is None])
+        if index is not None and burst:
+            stats.duration = max(stats.duration, index.duration)  # the last frames may have been skipped
+            _refill(path, analysers, rotation, stats, index, burst)
+        passed = True
     finally:
-        errors = []
-        for worker in workers.values():
-            try:
-                worker.close()
-            except BaseException as exc:  # every worker is stopped before the first error goes on
-                errors.append(exc)
-        if errors:
-            raise errors[0]
-    if index is not None and burst:
-        stats.duration = max(stats.duration, index.duration)  # the last frames may have been skipped
-        _refill(path, analysers, rotation, stats, index, burst)
+        _close_workers(workers.values(), run_held=passed)
     for a in analysers:
         a.finish(stats.duration)
     return stats
 
 
 def _lane(analyser) -> str:
-    return getattr(analyser, "lane", "models")
+    """The worker thread an analyser runs on: its own ``lane``, else "models" for those that
+    sample and "every frame" for the others (the cut detector: it keeps up with the decoder on
+    a thread of its own, converting every frame while the next is decoded)."""
+    return getattr(analyser, "lane", "models" if analyser.interval else "every frame")
+
+
+def _by_lane(analysers: list) -> list[tuple[str, list]]:
+    """``analysers`` grouped by lane, in their list order within each lane."""
+    lanes: dict[str, list] = {}
+    for analyser in analysers:
+        lanes.setdefault(_lane(analyser), []).append(analyser)
+    return list(lanes.items())
 
 
 def read_index_or_none(path: str):
@@ -335,7 +473,8 @@ def _sampled_gops(index, burst: set[int]) -> set[int]:
     return chosen
 
 
-def _main_pass(path, analysers, rotation, progress, stats, next_due, workers, index, burst, nonref=False) -> None:
+def _main_pass(path, analysers, rotation, progress, stats, next_due, workers, index, burst, nonref=False,
+               windows: _SampleWindows | None = None) -> None:
     # One loop on purpose: each decoded frame is timed, checked for a gap, and handed to every
     # analyser that wants it, in that order; split up, that per-frame state would travel through
     # as many parameters again.
@@ -345,6 +484,9 @@ def _main_pass(path, analysers, rotation, progress, stats, next_due, workers, in
     with av.open(local_file(path), metadata_errors="ignore") as container:
         stream = video_stream(container)
         _set_decoder_threads(stream)
+        if _models_after_decoding(stream):
+            for lane in {_lane(a) for a in analysers if a.interval}:
+                workers[lane].hold()
         if nonref:
             stream.codec_context.skip_frame = "NONREF"
         tb = stream.time_base
@@ -371,31 +513,30 @@ def _main_pass(path, analysers, rotation, progress, stats, next_due, workers, in
             if fed_in is not None and index.gop_at(t) < fed_in and index.gop_at(t) in burst:
                 continue  # a leading picture whose references were skipped
             if gap:
-                for a in every_frame:
-                    if hasattr(a, "skipped"):
-                        a.skipped()
+                for lane, mine in _by_lane(every_frame):
+                    workers[lane].submit(functools.partial(_tell_skipped, mine))
                 skipped_gops.add(index.gop_at(previous))
             stats.frames_decoded += 1
             stats.frame_times.append(t)
-            wanting = [a for a in analysers if t + 1e-6 >= next_due[a.name]]
-            if wanting:
-                converted: dict = {}
-                sampled = []
-                for a in wanting:
-                    if a.interval:
-                        # Converted on the worker too: scaling overlaps decoding as inference does.
-                        sampled.append(a)
-                        next_due[a.name] += a.interval
-                        if next_due[a.name] <= t:  # fell behind (a skipped span, a VFR gap): realign
-                            next_due[a.name] = t + a.interval
-                    else:
-                        a.process(t, _convert(frame, a, rotation, converted), {})
-                if sampled:
-                    for lane, worker in workers.items():
-                        mine = [a for a in sampled if _lane(a) == lane]
-                        if mine:
-                            worker.submit(t, frame, mine, rotation)
-                    stats.frames_sampled += 1
+            admitted = windows is None or windows.admits(t)
+            wanting = [a for a in analysers if (admitted or not a.interval) and t + 1e-6 >= next_due[a.name]]
+            for a in wanting:
+                if a.interval:
+                    next_due[a.name] += a.interval
+                    if next_due[a.name] <= t:  # fell behind (a skipped span, a VFR gap): realign
+                        next_due[a.name] = t + a.interval
+            # Converted on the workers too: scaling overlaps decoding as inference does.
+            for lane, mine in _by_lane(wanting):
+                worker = workers[lane]
+                if worker.held is None:
+                    worker.submit(functools.partial(_feed, t, frame, mine, rotation))
+                else:  # converted now: a held job must not keep the decoded frame alive
+                    converted: dict = {}
+                    for a in mine:
+                        _convert(frame, a, rotation, converted)
+                    worker.submit(functools.partial(_feed, t, None, mine, rotation, converted))
+            if any(a.interval for a in wanting):
+                stats.frames_sampled += 1
             if progress and total:
                 progress(min(t, total), total)
         stats.gops_skipped = len(skipped_gops)

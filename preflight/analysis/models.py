@@ -72,34 +72,76 @@ def native_stderr_captured():
 
 
 class Loading:
-    """A model being built on a background thread, so that decoding starts while mediapipe
-    loads (about a third of a second); the first use waits until every model of its batch is
-    built."""
+    """A model being built elsewhere or later (``load_in_background``, ``load_when_used``);
+    every use, ``close()`` aside, waits until every model of its batch is built."""
 
-    def __init__(self, future, batch: list):
-        self._future = future
+    def __init__(self, batch: "_Batch", position: int):
         self._batch = batch
+        self._position = position
 
-    def _model(self):
-        for future in self._batch:
-            future.result()
-        return self._future.result()
+    def __getattr__(self, name: str):
+        return getattr(self._batch.models()[self._position], name)
 
-    def __getattr__(self, name: str):  # every use, close() included, waits for the build
-        return getattr(self._model(), name)
+    def close(self) -> None:
+        """Close the model if it was built (waiting for a build under way); a model never
+        used is not built just to be closed."""
+        models = self._batch.models(build=False)
+        if models is not None:
+            models[self._position].close()
+
+
+class _Batch:
+    """Models built one after the other, once, on a background thread (``start``) or on the
+    first thread that asks for them: mediapipe's protobuf registry is not safe to fill from two
+    threads at once (two threads building graphs failed here with a descriptor-pool error), and
+    no model is handed out before all are built, so no graph is ever built while another runs,
+    which nothing says is safe."""
+
+    def __init__(self, factories):
+        import threading
+
+        self._factories = factories
+        self._lock = threading.Lock()
+        self._future = None
+
+    def start(self) -> None:
+        import concurrent.futures
+
+        with self._lock:
+            pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight-models")
+            self._future = pool.submit(lambda: [factory() for factory in self._factories])
+            pool.shutdown(wait=False)
+
+    def models(self, build: bool = True) -> list | None:
+        with self._lock:
+            if self._future is None:
+                if not build:
+                    return None
+                import concurrent.futures
+
+                self._future = concurrent.futures.Future()
+                try:
+                    self._future.set_result([factory() for factory in self._factories])
+                except BaseException as exc:
+                    self._future.set_exception(exc)
+            future = self._future
+        return future.result()
 
 
 def load_in_background(*factories) -> list[Loading]:
-    """Build models one after the other on one thread: mediapipe's protobuf registry is not
-    safe to fill from two threads at once (two threads building graphs failed here with a
-    descriptor-pool error). No model is used before all are built, so no graph is ever built
-    while another one runs, which nothing says is safe."""
-    import concurrent.futures
+    """The models ``factories`` build, built on a background thread from now on, so that
+    decoding starts while mediapipe loads (about a third of a second)."""
+    batch = _Batch(factories)
+    batch.start()
+    return [Loading(batch, i) for i in range(len(factories))]
 
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="preflight-models")
-    futures = [pool.submit(factory) for factory in factories]
-    pool.shutdown(wait=False)
-    return [Loading(future, futures) for future in futures]
+
+def load_when_used(*factories) -> list[Loading]:
+    """The models ``factories`` build, built when one of them is first used (on that thread):
+    for clips whose decoder alone takes a large share of the memory, the models' 160 MB come
+    after it has closed (see ``frames.MODELS_AFTER_DECODING_FRAME_BYTES``)."""
+    batch = _Batch(factories)
+    return [Loading(batch, i) for i in range(len(factories))]
 
 
 @dataclass(frozen=True)
