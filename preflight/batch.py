@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -175,10 +176,16 @@ def _execute_group(units: list[Unit], profile: Profile, metadata_only: bool, vis
     return [_execute(unit, profile, metadata_only, visual, None, timeout) for unit in units]
 
 
-def _keep_analyses(count: int) -> None:
+def _keep_analyses(count: int, models: bool = False) -> None:
+    """Keep ``count`` content analyses in this process, and its models between units (only
+    where content is analysed: the models module loads numpy)."""
     from .api import keep_analyses
 
     keep_analyses(count)
+    if models or "preflight.analysis.models" in sys.modules:
+        from .analysis.models import keep_models
+
+        keep_models(models)
 
 
 def _execute_unbounded(unit: Unit, profile: Profile, metadata_only: bool, visual: bool,
@@ -275,7 +282,7 @@ def run(units: list[Unit], *, profile: Profile, config: Config = Config(), metad
     if workers > 1:
         # spawn, not fork: the parent may hold threads (progress, HTTP) and native libraries.
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_keep_analyses,
-                                 initargs=(KEPT_ANALYSES,)) as pool:
+                                 initargs=(KEPT_ANALYSES, not metadata_only)) as pool:
             futures = {pool.submit(_execute_group, [units[i] for i in group], profile, metadata_only, visual,
                                    timeout): group for group in groups}
             lost = []
@@ -292,7 +299,8 @@ def run(units: list[Unit], *, profile: Profile, config: Config = Config(), metad
             finished += 1
             tell(finished, len(units))
     else:
-        _keep_analyses(KEPT_ANALYSES)  # for this run only: a library caller's later checks start afresh
+        # For this run only: a library caller's later checks start afresh.
+        _keep_analyses(KEPT_ANALYSES, models=not metadata_only and len(todo) > 1)
         try:
             for i in todo:
                 done[i] = _execute(units[i], profile, metadata_only, visual, progress, timeout)

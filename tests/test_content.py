@@ -229,3 +229,63 @@ def test_no_false_several_people_on_single_person_files(corpus):
         if n >= 2:
             wrong.append((e["file"], n))
     assert wrong == []
+
+
+def test_a_batch_worker_keeps_its_models_and_its_verdicts_stay_the_same(people):
+    """Kept between analyses (a batch worker), each model is built once and reused, the video's
+    pose model reset between clips: the analyses come out as they do with fresh models."""
+    from preflight.analysis import analyse_image_file, analyse_video
+    from preflight.analysis import models
+
+    picture, first, second = (people / "image/person_upper.png", people / "video/people_pair.mp4",
+                              people / "video/person_steady.mp4")
+
+    def video(path):
+        content = analyse_video(str(path), 0, strong_camera=0.3, fast_limb_speed=5.0)
+        return (content.people, content.body_shares, content.body, content.camera_rates, content.limb_speed_p90,
+                content.subject_area, content.body_series)
+
+    fresh = (analyse_image_file(str(picture)), video(second))
+    models.keep_models(True)
+    try:
+        analyse_video(str(first), 0, strong_camera=0.3, fast_limb_speed=5.0)  # tracks two people first
+        idle = {kind: list(kept) for kind, kept in models._idle.items()}
+        assert set(idle) == {"video pose", "person detector"}
+        kept = (analyse_image_file(str(picture)), video(second))
+        assert models._idle["video pose"] == idle["video pose"]  # the same model, handed back
+        assert models._idle["person detector"] == idle["person detector"]
+        assert set(models._idle) == {"video pose", "person detector", "face counter", "picture pose"}
+    finally:
+        models.keep_models(False)
+    assert models._idle is None
+    assert kept == fresh
+
+
+def test_a_model_whose_use_failed_is_closed_not_kept():
+    from preflight.analysis import models
+
+    class Model:
+        closed = resets = 0
+
+        def close(self):
+            self.closed += 1
+
+        def reset(self):
+            self.resets += 1
+
+    models.keep_models(True)
+    try:
+        good = models.lent("test model", Model)
+        with models.on_loan({"test model": good}):
+            pass
+        assert models.lent("test model", Model) is good and good.resets == 1 and not good.closed
+        with pytest.raises(ValueError):
+            with models.on_loan({"test model": good}):
+                raise ValueError("the analysis broke")
+        assert good.closed == 1 and models.lent("test model", Model) is not good
+    finally:
+        models.keep_models(False)
+    plain = models.lent("test model", Model)  # not kept: closed after its use
+    with models.on_loan({"test model": plain}):
+        pass
+    assert plain.closed == 1

@@ -15,8 +15,8 @@ from .camera import CameraMotion, CameraSummary
 from .cuts import CutDetector, CutResult
 from .faces import Face, FaceFinder, FaceSampler
 from .frames import DecodeStats, models_after_decoding, read_index_or_none, run_decode
-from .models import (FaceCounter, PedestrianDetector, PersonDetector, PoseEstimator, load_in_background,
-                     load_when_used)
+from .models import (FaceCounter, PedestrianDetector, PersonDetector, PoseEstimator, lent, load_in_background,
+                     load_when_used, on_loan)
 from .people import PeopleCounter, people_found, relative_sizes
 from .pose_track import PoseTracker
 from .spans import consecutive_runs, rounded
@@ -101,24 +101,19 @@ def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings(),
                   detail: np.ndarray | None = None) -> ImageContent:
     """People, body visibility, posture and size in one upright RGB picture (``detail``: the
     same picture larger, when it was shrunk to ``rgb``)."""
-    detector, faces = PersonDetector(), FaceCounter()
-    try:
+    detector, faces = lent("person detector", PersonDetector), lent("face counter", FaceCounter)
+    with on_loan({"person detector": detector, "face counter": faces}):
         sizes = relative_sizes(people_found(detector, PedestrianDetector(max_side=IMAGE_MAX_SIDE), rgb, levels=2,
                                             faces=faces, detail=detail))
         people = len(sizes)
-    finally:
-        detector.close()
-        faces.close()
-    estimator = PoseEstimator(video=False)
-    try:
+    estimator = lent("picture pose", lambda: PoseEstimator(video=False))
+    with on_loan({"picture pose": estimator}):
         # A person upside down or lying is often missed upright: try the picture turned too.
         for turns in (0, 2, 1, 3):
             turned = np.ascontiguousarray(np.rot90(rgb, k=turns)) if turns else rgb
             lm = estimator.landmarks(turned)
             if lm is not None:
                 break
-    finally:
-        estimator.close()
     if lm is None:
         return ImageContent(people, "none", None, None, 0.0, sizes=sizes)
     height, width = turned.shape[:2]
@@ -148,7 +143,8 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
     index = read_index_or_none(path)  # also read when everything is decoded: it shows dropped frames
     # The largest frames leave the memory to the decoder: the models are built after it closes.
     load = load_when_used if models_after_decoding(path) else load_in_background
-    estimator, detector = load(lambda: PoseEstimator(video=True), PersonDetector)
+    estimator, detector = load(lambda: lent("video pose", lambda: PoseEstimator(video=True)),
+                               lambda: lent("person detector", PersonDetector))
     cuts = CutDetector()
     # About PEOPLE_SAMPLES looks at the whole clip, at least one a second: counting is the
     # most expensive analysis (up to ten detector runs a frame with tiles).
@@ -156,14 +152,11 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
     people = PeopleCounter(detector, interval=people_interval, max_side=960, levels=2)
     pose = PoseTracker(estimator, interval=0.2, settings=settings)
     camera = CameraMotion(interval=0.2)
-    try:
+    with on_loan({"person detector": detector, "video pose": estimator}):
         # The pose tracker runs before the camera analyser on shared frames: it marks where the
         # person is, so the camera's background features leave them out.
         stats = run_decode(path, [cuts, people, pose, camera], rotation=rotation, progress=progress, skip=skip,
                            index=index)
-    finally:
-        detector.close()
-        estimator.close()
 
     drops = index.dropped_frames() if index is not None else None
     # Turned the same way in most samples with a pose: the whole clip is turned, not the person.
@@ -238,17 +231,15 @@ class ElementImageContent:
 def analyse_element_video(path: str, rotation: int, duration_hint: float | None = None,
                           progress: Callable[[float, float], None] | None = None) -> ElementVideoContent:
     """One decode pass feeding the cut detector, the people counter and the face sampler."""
-    finder, detector = load_in_background(FaceFinder, PersonDetector)
+    finder, detector = load_in_background(lambda: lent("face finder", FaceFinder),
+                                          lambda: lent("person detector", PersonDetector))
     cuts = CutDetector()
     # An element clip is at most 8 s: people twice a second, faces four times.
     people = PeopleCounter(detector, interval=max(0.5, (duration_hint or 0) / PEOPLE_SAMPLES), max_side=960,
                            levels=2)
     faces = FaceSampler(finder, interval=0.25)
-    try:
+    with on_loan({"person detector": detector, "face finder": finder}):
         stats = run_decode(path, [cuts, people, faces], rotation=rotation, progress=progress, skip=False)
-    finally:
-        detector.close()
-        finder.close()
     nobody = rounded(consecutive_runs((t, t, n == 0) for t, n in people.samples))
     return ElementVideoContent(
         duration=stats.duration, cuts=cuts.result, people_samples=people.samples, people=people.most_at_once(),
@@ -261,12 +252,9 @@ def analyse_element_image_file(path: str) -> ElementImageContent:
     from .load import load_image_rgb
 
     rgb = load_image_rgb(path, IMAGE_MAX_SIDE)
-    detector, finder = PersonDetector(), FaceFinder()
-    try:
+    detector, finder = lent("person detector", PersonDetector), lent("face finder", FaceFinder)
+    with on_loan({"person detector": detector, "face finder": finder}):
         sizes = relative_sizes(people_found(detector, PedestrianDetector(max_side=IMAGE_MAX_SIDE), rgb, levels=2))
         face = finder.best(rgb)
-    finally:
-        detector.close()
-        finder.close()
     # A face is a person even where the body detectors see none (a close portrait).
     return ElementImageContent(max(len(sizes), 1 if face else 0), face, sizes or ([1.0] if face else []))

@@ -19,6 +19,7 @@ import contextlib
 import os
 import re
 import tempfile
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,12 +83,16 @@ class Loading:
     def __getattr__(self, name: str):
         return getattr(self._batch.models()[self._position], name)
 
-    def close(self) -> None:
-        """Close the model if it was built (waiting for a build under way); a model never
+    def built(self):
+        """The model if it was built (waiting for a build under way), else None: a model never
         used is not built just to be closed."""
         models = self._batch.models(build=False)
-        if models is not None:
-            models[self._position].close()
+        return None if models is None else models[self._position]
+
+    def close(self) -> None:
+        model = self.built()
+        if model is not None:
+            model.close()
 
 
 class _Batch:
@@ -142,6 +147,67 @@ def load_when_used(*factories) -> list[Loading]:
     after it has closed (see ``frames.MODELS_AFTER_DECODING_FRAME_BYTES``)."""
     batch = _Batch(factories)
     return [Loading(batch, i) for i in range(len(factories))]
+
+
+# This process's idle models by kind, when it keeps them between analyses (``keep_models``);
+# None: every model is built for one analysis and closed after it.
+_idle: "dict[str, list] | None" = None
+_idle_lock = threading.Lock()
+
+
+def keep_models(keep: bool) -> None:
+    """Keep models between analyses (a batch worker, analysing one job after another) or not
+    (closing those kept). Built again, mediapipe's graphs cost 0.07-0.22 CPU s each on their
+    first picture (XNNPACK preparing its weights); a kept video pose model is reset instead."""
+    global _idle
+    with _idle_lock:
+        idle, _idle = _idle, ({} if keep else None)
+        if keep and idle is not None:
+            _idle = idle
+            return
+    for models in (idle or {}).values():
+        for model in models:
+            model.close()
+
+
+def lent(kind: str, factory):
+    """An idle model of ``kind`` if this process keeps one, else a new one from ``factory``;
+    hand it back with ``on_loan``."""
+    with _idle_lock:
+        if _idle and _idle.get(kind):
+            return _idle[kind].pop()
+    return factory()
+
+
+@contextlib.contextmanager
+def on_loan(models: "dict[str, object]"):
+    """Around the use of ``models`` (kind: model or Loading, from ``lent``): afterwards each
+    goes back to the idle ones, reset, if this process keeps models; it is closed if not, or
+    if the use failed (its state is then unknown). A Loading never built is left alone."""
+    failed = True
+    try:
+        yield
+        failed = False
+    finally:
+        for kind, model in models.items():
+            if isinstance(model, Loading):
+                model = model.built()
+                if model is None:
+                    continue
+            if failed or _idle is None:
+                model.close()
+                continue
+            reset = getattr(model, "reset", None)
+            if reset is not None:
+                reset()
+            with _idle_lock:
+                if _idle is None:
+                    keep = False
+                else:
+                    _idle.setdefault(kind, []).append(model)
+                    keep = True
+            if not keep:
+                model.close()
 
 
 @dataclass(frozen=True)
@@ -439,6 +505,10 @@ class PoseEstimator:
 
     def close(self) -> None:
         self._pose.close()
+
+    def reset(self) -> None:
+        """Forget the person tracked so far (a video's pose model, before another clip)."""
+        self._pose.reset()
 
     def landmarks(self, rgb: np.ndarray) -> np.ndarray | None:
         """(33, 4) array of x, y (normalised), z, visibility; None when nobody is found."""
