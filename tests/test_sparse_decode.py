@@ -248,6 +248,16 @@ def test_with_the_largest_frames_the_models_run_after_the_decoder_has_closed(cli
     assert set(after_log[:first_sample]) == {"every"} and "every" not in after_log[first_sample:]
     assert [r.times for r in after] == [r.times for r in alongside]
 
+    # Past MODELS_AFTER_DECODING_HELD_BYTES a lane stops holding: its frames go as they come.
+    monkeypatch.setattr(frames, "MODELS_AFTER_DECODING_HELD_BYTES", 3 * 64 * 64)
+    over_log: list = []
+    over = [_Recorder("every", 0.0, over_log), _Recorder("pose", 0.2, over_log),
+            _Recorder("people", 1.0, over_log, lane="people")]
+    run_decode(str(path), over)
+    last_frame = len(over_log) - 1 - over_log[::-1].index("every")
+    assert over_log.index("pose") < last_frame  # a model sample before the cut detector's last frame
+    assert [r.times for r in over] == [r.times for r in alongside]
+
 
 def test_models_loaded_when_used_are_built_together_once_and_not_just_to_be_closed():
     from preflight.analysis.models import load_when_used

@@ -118,6 +118,11 @@ def _scaled_size(width: int, height: int, max_side: int) -> tuple[int, int]:
 # 2160p HEVC 10-bit: the decoder holds about 130 MB (its references) and the pose and people
 # models about 160 MB once they have run, which together went over 400 MB.
 MODELS_AFTER_DECODING_FRAME_BYTES = 16 * 2**20
+# The converted frames a held lane keeps at most. Samples are bounded per clip where its stream
+# is indexed (bursts, windows; the pose and camera lane keeps under 40 MB of a 16 s clip sampled
+# 5 times a second); a long clip decoded without an index is sampled throughout, and its lanes
+# then run as the frames come.
+MODELS_AFTER_DECODING_HELD_BYTES = 64 * 2**20
 
 # Frames waiting for the worker at most: bounds memory if the models fall behind the decoder.
 _QUEUE_FRAMES = 4
@@ -212,9 +217,11 @@ class _Worker:
         self.thread = threading.Thread(target=self._run, name="preflight-analysers", daemon=True)
         self.thread.start()
 
-    def hold(self) -> None:
+    def hold(self, limit_bytes: int) -> None:
+        """Keep the jobs submitted from now on until ``close``, or until the frames they carry
+        come to ``limit_bytes`` (then they run, and later jobs as they come)."""
         if self.held is None:
-            self.held = []
+            self.held, self._held_bytes, self._limit = [], 0, limit_bytes
 
     def _run(self) -> None:
         while True:
@@ -230,13 +237,18 @@ class _Worker:
             # frame is 25 MB, and one the decoder cannot reuse is one it allocates anew.
             job = None
 
-    def submit(self, job: Callable[[], None]) -> None:
+    def submit(self, job: Callable[[], None], nbytes: int = 0) -> None:
         if self.error is not None:
             raise self.error
-        if self.held is not None:
-            self.held.append(job)
-        else:
+        if self.held is None:
             self.jobs.put(job)
+            return
+        self.held.append(job)
+        self._held_bytes += nbytes
+        if self._held_bytes > self._limit:  # a long clip sampled throughout: stop holding
+            held, self.held = self.held, None
+            for job in held:
+                self.jobs.put(job)
 
     def close(self, run_held: bool = True) -> None:
         """Run what is held (unless ``run_held`` is False: the pass failed), wait for the last
@@ -486,7 +498,7 @@ def _main_pass(path, analysers, rotation, progress, stats, next_due, workers, in
         _set_decoder_threads(stream)
         if _models_after_decoding(stream):
             for lane in {_lane(a) for a in analysers if a.interval}:
-                workers[lane].hold()
+                workers[lane].hold(MODELS_AFTER_DECODING_HELD_BYTES)
         if nonref:
             stream.codec_context.skip_frame = "NONREF"
         tb = stream.time_base
@@ -534,7 +546,8 @@ def _main_pass(path, analysers, rotation, progress, stats, next_due, workers, in
                     converted: dict = {}
                     for a in mine:
                         _convert(frame, a, rotation, converted)
-                    worker.submit(functools.partial(_feed, t, None, mine, rotation, converted))
+                    worker.submit(functools.partial(_feed, t, None, mine, rotation, converted),
+                                  sum(image.nbytes for image in converted.values()))
             if any(a.interval for a in wanting):
                 stats.frames_sampled += 1
             if progress and total:
