@@ -85,8 +85,12 @@ class Loading:
 
     def built(self):
         """The model if it was built (waiting for a build under way), else None: a model never
-        used is not built just to be closed."""
-        models = self._batch.models(build=False)
+        used is not built just to be closed, and one whose build failed has nothing to close
+        (the use that asked for it has had the error)."""
+        try:
+            models = self._batch.models(build=False)
+        except Exception:  # noqa: BLE001 - the build's error went to its user
+            return None
         return None if models is None else models[self._position]
 
     def close(self) -> None:
@@ -103,8 +107,6 @@ class _Batch:
     which nothing says is safe."""
 
     def __init__(self, factories):
-        import threading
-
         self._factories = factories
         self._lock = threading.Lock()
         self._future = None
@@ -194,12 +196,9 @@ def on_loan(models: "dict[str, object]"):
                 model = model.built()
                 if model is None:
                     continue
-            if failed or _idle is None:
+            if failed or _idle is None or not _reset(model):
                 model.close()
                 continue
-            reset = getattr(model, "reset", None)
-            if reset is not None:
-                reset()
             with _idle_lock:
                 if _idle is None:
                     keep = False
@@ -208,6 +207,19 @@ def on_loan(models: "dict[str, object]"):
                     keep = True
             if not keep:
                 model.close()
+
+
+def _reset(model) -> bool:
+    """Ready a model for its next user (a video's pose model forgets whom it tracked); False
+    when that failed, and the model is not fit to keep."""
+    reset = getattr(model, "reset", None)
+    if reset is None:
+        return True
+    try:
+        reset()
+    except Exception:  # noqa: BLE001 - any failure means: do not keep it
+        return False
+    return True
 
 
 @dataclass(frozen=True)
