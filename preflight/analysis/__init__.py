@@ -142,7 +142,7 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
     # the interpreter lock).
     index = read_index_or_none(path)  # also read when everything is decoded: it shows dropped frames
     # The largest frames leave the memory to the decoder: the models are built after it closes.
-    load = load_when_used if models_after_decoding(path) else load_in_background
+    load = load_when_used if models_after_decoding(path, index) else load_in_background
     estimator, detector = load(lambda: lent("video pose", lambda: PoseEstimator(video=True)),
                                lambda: lent("person detector", PersonDetector))
     cuts = CutDetector()

@@ -37,7 +37,7 @@ import numpy as np
 
 from ..ffmpeg_binary import local_file
 from ..probe.video import video_stream
-from .packets import read_index
+from .packets import frame_bytes, read_index
 from .spans import merge_overlapping
 
 
@@ -151,14 +151,6 @@ def decoder_threads(bytes_per_frame: int, cores: int | None = None) -> int:
     return max(1, min(cores or _cores(), fits))
 
 
-def frame_bytes(fmt) -> int:
-    """Bytes of one decoded frame in ``fmt`` (a PyAV VideoFormat, which carries the frame's
-    size): every plane, at one byte a sample or two above 8 bits. 0 when the format is unknown."""
-    if fmt is None:
-        return 0
-    return sum(c.width * c.height * (2 if c.bits > 8 else 1) for c in fmt.components)
-
-
 # Allocations of at least this many bytes get pages of their own, given back when freed.
 LARGE_ALLOCATION_BYTES = 4 * 2**20
 _heap_tuned = False
@@ -183,10 +175,13 @@ def _give_large_buffers_back() -> None:
         pass
 
 
-def models_after_decoding(path: str) -> bool:
+def models_after_decoding(path: str, index=None) -> bool:
     """Whether the models of ``path``'s analysis wait for the decoder to close: its decoded
-    frames are at least MODELS_AFTER_DECODING_FRAME_BYTES each. False when the file cannot be
-    read (the decode pass then says why)."""
+    frames are at least MODELS_AFTER_DECODING_FRAME_BYTES each. Told by ``index`` (its packet
+    index) when there is one, else by opening the file; False when the file cannot be read
+    (the decode pass then says why)."""
+    if index is not None:
+        return index.frame_bytes >= MODELS_AFTER_DECODING_FRAME_BYTES
     import av
 
     try:
@@ -246,17 +241,19 @@ class _Worker:
         self.held.append(job)
         self._held_bytes += nbytes
         if self._held_bytes > self._limit:  # a long clip sampled throughout: stop holding
-            held, self.held = self.held, None
-            for job in held:
-                self.jobs.put(job)
+            self._release(run=True)
+
+    def _release(self, run: bool) -> None:
+        """Stop holding: queue what was held (``run``) or drop it."""
+        held, self.held = self.held or [], None
+        for job in held if run else ():
+            self.jobs.put(job)
+        held.clear()  # each job's frames go as soon as it has run, not when the last one has
 
     def close(self, run_held: bool = True) -> None:
         """Run what is held (unless ``run_held`` is False: the pass failed), wait for the last
         job, and raise the first error a job raised."""
-        held, self.held = self.held or [], None
-        for job in held if run_held else ():
-            self.jobs.put(job)
-        held.clear()
+        self._release(run=run_held)
         self.jobs.put(None)
         self.thread.join()
         if self.error is not None:
@@ -578,8 +575,7 @@ def _refill(path, analysers, rotation, stats, index, burst) -> None:
         for first, last in stretches:
             begin, end = index.gops[first].start, index.gops[last].end
             container.seek(index.gops[first].key_pts, stream=stream, backward=True, any_frame=False)
-            for a in wanting:
-                a.skipped()
+            _tell_skipped(wanting)
             for frame in container.decode(stream):
                 if frame.pts is None:
                     continue
@@ -592,5 +588,4 @@ def _refill(path, analysers, rotation, stats, index, burst) -> None:
                 converted: dict = {}
                 for a in wanting:
                     a.process(t, _convert(frame, a, rotation, converted), {})
-        for a in wanting:
-            a.skipped()
+        _tell_skipped(wanting)

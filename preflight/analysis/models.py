@@ -163,10 +163,10 @@ def keep_models(keep: bool) -> None:
     first picture (XNNPACK preparing its weights); a kept video pose model is reset instead."""
     global _idle
     with _idle_lock:
-        idle, _idle = _idle, ({} if keep else None)
-        if keep and idle is not None:
-            _idle = idle
+        if keep:
+            _idle = {} if _idle is None else _idle
             return
+        idle, _idle = _idle, None
     for models in (idle or {}).values():
         for model in models:
             model.close()
@@ -196,17 +196,17 @@ def on_loan(models: "dict[str, object]"):
                 model = model.built()
                 if model is None:
                     continue
-            if failed or _idle is None or not _reset(model):
+            if failed or _idle is None or not _reset(model) or not _kept(kind, model):
                 model.close()
-                continue
-            with _idle_lock:
-                if _idle is None:
-                    keep = False
-                else:
-                    _idle.setdefault(kind, []).append(model)
-                    keep = True
-            if not keep:
-                model.close()
+
+
+def _kept(kind: str, model) -> bool:
+    """Put ``model`` with the idle ones; False if this process stopped keeping models."""
+    with _idle_lock:
+        if _idle is None:
+            return False
+        _idle.setdefault(kind, []).append(model)
+        return True
 
 
 def _reset(model) -> bool:

@@ -23,6 +23,14 @@ from ..ffmpeg_binary import local_file
 from ..probe.video import video_stream
 
 
+def frame_bytes(fmt) -> int:
+    """Bytes of one decoded frame in ``fmt`` (a PyAV VideoFormat, which carries the frame's
+    size): every plane, at one byte a sample or two above 8 bits. 0 when the format is unknown."""
+    if fmt is None:
+        return 0
+    return sum(c.width * c.height * (2 if c.bits > 8 else 1) for c in fmt.components)
+
+
 @dataclass
 class Gop:
     start: float  # display time of the keyframe, seconds from the first frame
@@ -42,6 +50,7 @@ class PacketIndex:
     sizes: np.ndarray  # bytes, in the same order
     keys: np.ndarray  # keyframe flags, in the same order
     reordered: bool = False  # B-frames: frames are decoded in another order than shown
+    frame_bytes: int = 0  # of one decoded frame (``frame_bytes``), 0 if unknown
     gops: list[Gop] = field(default_factory=list)
     _starts: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
@@ -140,6 +149,7 @@ def read_index(path: str) -> PacketIndex | None:
         stream = video_stream(container)
         if stream is None:
             return None
+        decoded_bytes = frame_bytes(stream.codec_context.format)
         rows = []
         for packet in container.demux(stream):
             if packet.size == 0 or packet.is_discard:
@@ -160,7 +170,7 @@ def read_index(path: str) -> PacketIndex | None:
         return None  # repeated timestamps: which packet is which frame is unknowable
     sizes = np.array([r[1] for r in rows], dtype=np.int64)
     keys = np.array([r[2] for r in rows], dtype=bool)
-    index = PacketIndex(origin, time_base, times, sizes, keys, reordered=reordered)
+    index = PacketIndex(origin, time_base, times, sizes, keys, reordered=reordered, frame_bytes=decoded_bytes)
     key_rows = np.flatnonzero(keys)
     step = index.frame_step
     for k, i in enumerate(key_rows):
