@@ -375,7 +375,7 @@ def evaluate(entries: list[dict], use_sd: bool, skip: bool) -> str:
             print(f"{'':<52} body     {content.body} vs {e['body']}: "
                   f"{tally('body', content.body == e['body'], name, content.body)}")
         if e.get("camera_motion"):
-            kind, median, p90 = camera_class(content.camera_rates, profile, content.camera_pairs)
+            kind, median, p90, _ = camera_class(content, profile)
             print(f"{'':<52} camera   {kind} (median {median if median is None else round(median, 3)}) vs "
                   f"{e['camera_motion']}: {tally('camera', kind == e['camera_motion'], name, kind)}")
         if isinstance(e.get("fast_motion"), bool) and content.body != "none":

@@ -27,9 +27,15 @@ IMAGE_MAX_SIDE = 1280
 # needs the pixels, and a crop costs nothing more for being sharp.
 FACE_DETAIL_MAX_SIDE = 2 * IMAGE_MAX_SIDE
 # The person detector alone mistakes some patterns and animals for people; in a video, someone
-# counts only if the pose model also finds a body in at least this share of its samples.
+# counts only if the pose model also finds a body in at least this share of its samples, and in
+# at least POSE_CONFIRMS_SAMPLES of them (a short clip: one odd pose in four samples is not a body).
 POSE_CONFIRMS_SHARE = 0.1
+POSE_CONFIRMS_SAMPLES = 2
 PEOPLE_SAMPLES = 15
+# The pose and the camera are sampled this often; a clip shorter than SHORT_CLIP_SAMPLES steps
+# is sampled more often, or it would give a single frame and no pair to compare.
+SAMPLE_INTERVAL = 0.2
+SHORT_CLIP_SAMPLES = 4
 # The share of pose samples turned the same way that makes a whole clip turned (a wrong rotation
 # flag) rather than a person who turns for a moment.
 WHOLE_TURN_SHARE = 0.8
@@ -77,6 +83,9 @@ class VideoContent:
     # frame pairs were compared (pairs but no summary: too little texture to track).
     camera_summary: "CameraSummary | None" = None
     camera_pairs: int = 0
+    # The camera's net movement over each second of measured pairs (share of the frame per
+    # second, ``CameraMotion.sustained``): a pan keeps it up, a shake does not.
+    camera_sustained: list[float] = field(default_factory=list)
     # Per people sample: each person's size as a share of the largest one's (``relative_sizes``).
     people_sizes: list[tuple[float, list[float]]] = field(default_factory=list)
     # Gaps in the timestamps (frames a phone dropped), from the packets: spans and how many
@@ -150,8 +159,9 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
     # most expensive analysis (up to ten detector runs a frame with tiles).
     people_interval = max(1.0, (duration_hint or 0) / PEOPLE_SAMPLES)
     people = PeopleCounter(detector, interval=people_interval, max_side=960, levels=2)
-    pose = PoseTracker(estimator, interval=0.2, settings=settings)
-    camera = CameraMotion(interval=0.2)
+    interval = sample_interval(index.duration if index is not None else duration_hint)
+    pose = PoseTracker(estimator, interval=interval, settings=settings)
+    camera = CameraMotion(interval=interval)
     with on_loan({"person detector": detector, "video pose": estimator}):
         # The pose tracker runs before the camera analyser on shared frames: it marks where the
         # person is, so the camera's background features leave them out.
@@ -176,7 +186,8 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
     not_upright = rounded(consecutive_runs((s.t, s.t, s.posture is not None and s.posture != "upright")
                                            for s in pose.samples))
     areas = [s.area for s in with_person]
-    confirmed = len(with_person) >= POSE_CONFIRMS_SHARE * max(len(pose.samples), 1) and with_person
+    needed = max(POSE_CONFIRMS_SHARE * len(pose.samples), min(POSE_CONFIRMS_SAMPLES, len(pose.samples)))
+    confirmed = with_person and len(with_person) >= needed
     return VideoContent(
         duration=stats.duration,
         cuts=cuts.result,
@@ -196,11 +207,19 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
         camera_series=list(camera.samples),
         camera_summary=camera.summary(),
         camera_pairs=len(camera.components),
+        camera_sustained=[rate for _, _, rate in camera.sustained()],
         people_sizes=list(people.sizes),
         frame_drops=drops[0] if drops else None,
         dropped_frames=drops[1] if drops else 0,
         turn_quarters=whole_turn,
     )
+
+
+def sample_interval(duration: float | None) -> float:
+    """Seconds between pose and camera samples for a clip of ``duration`` (None: unknown)."""
+    if duration and duration < SHORT_CLIP_SAMPLES * SAMPLE_INTERVAL:
+        return duration / SHORT_CLIP_SAMPLES
+    return SAMPLE_INTERVAL
 
 
 # ---------------------------------------------------------------------------- custom elements

@@ -13,7 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .spans import MAX_PAIR_STEPS, consecutive_runs, rounded
+from .spans import MAX_PAIR_STEPS, merge_overlapping, rounded
+
+# A hand shakes the camera back and forth several times a second; a pan, a tilt or a walk keeps
+# going. The movement is also taken net over this long, so a shake averages out and a pan does not.
+SUSTAIN_SECONDS = 1.0
+# Where pairs are sparse (a clip decoded only at its keyframes), net over at least this many
+# measured pairs, reaching back at most SUSTAIN_REACH seconds: one pair alone cannot tell a shake.
+SUSTAIN_PAIRS = 3
+SUSTAIN_REACH = 3 * SUSTAIN_SECONDS
 
 
 @dataclass(frozen=True)
@@ -135,9 +143,33 @@ class CameraMotion:
     def rates(self) -> list[float]:
         return [m for _, m in self.samples if m is not None]
 
+    def sustained(self) -> list[tuple[float, float, float]]:
+        """The camera's net movement over each run of measured pairs covering at least
+        ``SUSTAIN_SECONDS`` and ``SUSTAIN_PAIRS`` pairs (sliding by a pair), as (start, end,
+        share of the frame per second measured); one run of every measured pair when the clip
+        has no such run (a clip shorter than a second)."""
+        measured = [(t0, t, dt, parts) for t0, (t, dt, parts) in zip(self.starts, self.components)
+                    if parts is not None]
+        runs = []
+        for last, (_, t, _, _) in enumerate(measured):
+            first = last
+            while first > 0 and t - measured[first - 1][0] <= SUSTAIN_REACH and (
+                    t - measured[first][0] < SUSTAIN_SECONDS - 1e-6 or last - first + 1 < SUSTAIN_PAIRS):
+                first -= 1
+            if t - measured[first][0] >= SUSTAIN_SECONDS - 1e-6 and last - first + 1 >= SUSTAIN_PAIRS:
+                runs.append(measured[first:last + 1])
+        if not runs and measured:
+            runs = [measured]
+        out = []
+        for run in runs:
+            seconds = sum(dt for _, _, dt, _ in run)
+            px, py, zoom, roll = (sum(parts[k] * dt for _, _, dt, parts in run) for k in range(4))
+            # As for one pair: zoom and roll move the frame's corners by half the diagonal times the change.
+            out.append((run[0][0], run[-1][1], (math.hypot(px, py) + abs(zoom) / 2 + abs(roll) / 2) / seconds))
+        return out
+
     def spans_over(self, threshold: float, min_length: float) -> list[list[float]]:
-        """Spans of consecutive samples at or above ``threshold``, each from the first frame of
-        its first pair to the last frame of its last one."""
-        spans = consecutive_runs((t0, t, m is not None and m >= threshold)
-                                 for (t, m), t0 in zip(self.samples, self.starts))
+        """Spans where the sustained movement (``sustained``) is at or above ``threshold``: the
+        union of the runs of pairs that kept it up."""
+        spans = merge_overlapping([start, end] for start, end, rate in self.sustained() if rate >= threshold)
         return rounded(span for span in spans if span[1] - span[0] >= min_length)

@@ -220,16 +220,18 @@ def video_upright(content, profile: Profile) -> Finding:
 
 @content_check("video.camera_motion")
 def video_camera_motion(content, profile: Profile) -> Finding:
-    kind, median, p90 = camera_class(content.camera_rates, profile, content.camera_pairs)
+    kind, median, p90, held = camera_class(content, profile)
     thresholds = profile.value("content.camera_motion")
     summary = content.camera_summary
     measured = {"class": kind, "median": None if median is None else round(median, 4),
-                "p90": None if p90 is None else round(p90, 4), "kind": summary.kind if summary else None}
+                "p90": None if p90 is None else round(p90, 4),
+                "sustained": None if held is None else round(held, 4), "kind": summary.kind if summary else None}
     if summary:
         measured.update(pan=round(summary.pan, 3), tilt=round(summary.tilt, 3), zoom=round(summary.zoom, 3),
                         path=round(summary.path, 3))
     words = summary.words() if summary else "nothing in the frame to track, so no camera movement shows"
-    rates = "" if median is None else f"; {median:.1%} of the frame per second, peaks {p90:.1%}"
+    rates = "" if median is None else (f"; {median:.1%} of the frame per second ({held:.1%} net over a second), "
+                                       f"peaks {p90:.1%}")
     if kind == "unknown":
         return Finding(Status.SKIP, "no two frames close enough in time to measure camera movement", measured=measured)
     if kind == "none":
@@ -293,22 +295,29 @@ def pair_framing(contents: dict, profile: Profile) -> Finding:
 
 # ------------------------------------------------------------------------------------ helpers
 
-def camera_class(rates: list[float], profile: Profile, pairs: int = 0) -> tuple[str, float | None, float | None]:
-    """none / some / strong from the per-sample camera motion rates. With frame pairs compared
-    but no rate measured (too little texture anywhere to track), the camera's movement does not
-    show, and that is "none"; with no pair at all it is "unknown"."""
+def camera_class(content, profile: Profile) -> tuple[str, float | None, float | None, float | None]:
+    """none / some / strong, with the median and 90th percentile of the camera's movement
+    between sampled frames and the median of its net movement over a second
+    (``VideoContent.camera_sustained``).
+
+    Strong is movement kept up (a pan, a walk): a handheld shake moves the frame as much between
+    two frames but goes nowhere, and warns. With frame pairs compared but no rate measured (too
+    little texture anywhere to track), the camera's movement does not show, and that is "none";
+    with no pair at all it is "unknown"."""
     import numpy as np  # here, not at the top: the --metadata-only path must not load it
 
     thresholds = profile.value("content.camera_motion")
+    rates = content.camera_rates
     if not rates:
-        return ("none", None, None) if pairs else ("unknown", None, None)
+        return ("none", None, None, None) if content.camera_pairs else ("unknown", None, None, None)
     median = float(np.median(rates))
     p90 = float(np.percentile(rates, 90))
-    if median >= thresholds["strong"]:
-        return "strong", median, p90
-    if median >= thresholds["some"] or p90 >= thresholds.get("some_peak", thresholds["strong"]):
-        return "some", median, p90
-    return "none", median, p90
+    held = float(np.median(content.camera_sustained)) if content.camera_sustained else median
+    if held >= thresholds["strong"]:
+        return "strong", median, p90, held
+    if max(median, held) >= thresholds["some"] or p90 >= thresholds.get("some_peak", thresholds["strong"]):
+        return "some", median, p90, held
+    return "none", median, p90, held
 
 
 def usable_segment(content, profile: Profile) -> tuple[float, float, str | None]:
