@@ -61,3 +61,25 @@ def test_nothing_but_a_human_counts_as_a_person_in_the_corpus_clips(corpus):
         found = check(video=corpus[name]["path"], keep_sound=False).get("video.people")
         counted[name] = found.measured["most_at_once"] if found.measured else None
     assert {name for name, n in counted.items() if n} == KNOWN_NOT_HUMAN_MISSES, counted
+
+
+# Camera labels the pixels contradict, each checked frame by frame and with bench/camera_audit.py
+# (docs/content-analysis.md, "Camera labels checked"): the "fixed camera" here follows the players.
+CAMERA_LABELS_CONTRADICTED = {"mmaction2__test_video_structuralize.mp4"}
+
+
+def test_no_still_camera_of_the_corpus_is_called_moving_and_no_strong_one_still(corpus):
+    """Clips labelled with a still camera get "none"; clips labelled with strong movement get at
+    least "some" (a 5-frame clip walked through reads "some")."""
+    from preflight import check
+
+    labelled = sorted(name for name, e in corpus.items() if e["kind"] == "video" and name not in
+                      CAMERA_LABELS_CONTRADICTED and e.get("camera_motion") in ("none", "strong"))
+    assert len(labelled) >= 20
+    wrong = {}
+    for name in labelled:
+        found = check(video=corpus[name]["path"], keep_sound=False).get("video.camera_motion")
+        kind = found.measured["class"]
+        if (kind != "none") if corpus[name]["camera_motion"] == "none" else (kind not in ("some", "strong")):
+            wrong[name] = (corpus[name]["camera_motion"], kind, found.message)
+    assert not wrong, wrong
