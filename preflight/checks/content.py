@@ -301,7 +301,7 @@ def camera_class(content, profile: Profile) -> tuple[str, float | None, float | 
     (``VideoContent.camera_sustained``).
 
     Strong is movement kept up (a pan, a walk): a handheld shake moves the frame as much between
-    two frames but goes nowhere, and warns. With frame pairs compared but no rate measured (too
+    two frames but goes nowhere, and warns, unless it is violent (``strong_shake`` between frames). With frame pairs compared but no rate measured (too
     little texture anywhere to track), the camera's movement does not show, and that is "none";
     with no pair at all it is "unknown"."""
     import numpy as np  # here, not at the top: the --metadata-only path must not load it
@@ -313,7 +313,7 @@ def camera_class(content, profile: Profile) -> tuple[str, float | None, float | 
     median = float(np.median(rates))
     p90 = float(np.percentile(rates, 90))
     held = float(np.median(content.camera_sustained)) if content.camera_sustained else median
-    if held >= thresholds["strong"]:
+    if held >= thresholds["strong"] or median >= thresholds.get("strong_shake", float("inf")):
         return "strong", median, p90, held
     if max(median, held) >= thresholds["some"] or p90 >= thresholds.get("some_peak", thresholds["strong"]):
         return "some", median, p90, held
