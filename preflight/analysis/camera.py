@@ -3,7 +3,8 @@
 Corners are tracked between sampled frames outside the person's box (set by the pose tracker on
 the same frame), and a similarity transform is fitted with RANSAC: what most of the background
 does is what the camera did. Translation, zoom and roll are each expressed as a share of the
-frame per second and summed.
+frame per second and summed. The same movement taken net over each second of pairs
+(``CameraMotion.sustained``) tells a pan, which keeps it up, from a shake, which does not.
 """
 
 from __future__ import annotations
