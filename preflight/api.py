@@ -165,7 +165,7 @@ def _analyse(facts: FileFacts, role: str, profile: Profile, progress) -> tuple[o
                                                   progress=report_progress), None
         thresholds = profile.value("content.camera_motion")
         return analysis.analyse_video(
-            facts.path, facts.video.rotation, strong_camera=thresholds["strong"],
+            facts.path, facts.video.rotation, strong_camera=thresholds["strong"], some_camera=thresholds["some"],
             duration_hint=max(readings.values()) if readings else None,
             fast_limb_speed=profile.value("content.fast_limb_speed"), progress=report_progress,
             skip=profile.value("content.partial_decoding")), None
@@ -182,7 +182,8 @@ def _analysis_key(facts: FileFacts, role: str, profile: Profile) -> tuple:
         identity: tuple = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
     except OSError:
         identity = (facts.size,)
-    return (facts.path, *identity, role, profile.value("content.camera_motion")["strong"],
+    camera = profile.value("content.camera_motion")
+    return (facts.path, *identity, role, camera["strong"], camera["some"],
             profile.value("content.fast_limb_speed"), profile.value("content.partial_decoding"))
 
 

@@ -70,7 +70,7 @@ class VideoContent:
     body: str  # the most common class among samples with a person
     not_upright_spans: list[list[float]]
     camera_rates: list[float]
-    camera_spans: list[list[float]]  # strong movement
+    camera_spans: list[list[float]]  # strong movement, kept up (``CameraMotion.spans_over``)
     fast_spans: list[list[float]]
     limb_speed_p90: float | None
     subject_area: float
@@ -86,6 +86,9 @@ class VideoContent:
     # The camera's net movement over each second of measured pairs (share of the frame per
     # second, ``CameraMotion.sustained``): a pan keeps it up, a shake does not.
     camera_sustained: list[float] = field(default_factory=list)
+    # Where the camera moves at all, kept up or not (a shake too): runs of frame pairs at or
+    # above ``some_camera`` (``CameraMotion.moving_spans``); empty when it was not asked for.
+    camera_moving_spans: list[list[float]] = field(default_factory=list)
     # Per people sample: each person's size as a share of the largest one's (``relative_sizes``).
     people_sizes: list[tuple[float, list[float]]] = field(default_factory=list)
     # Gaps in the timestamps (frames a phone dropped), from the packets: spans and how many
@@ -141,7 +144,7 @@ def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings(),
 
 
 def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_speed: float,
-                  duration_hint: float | None = None, progress: Callable[[float, float], None] | None = None,
+                  some_camera: float | None = None, duration_hint: float | None = None, progress: Callable[[float, float], None] | None = None,
                   settings: BodySettings = BodySettings(), skip: bool = True) -> VideoContent:
     """One decode pass through the clip feeding every analyser (and a short second pass where
     the first skipped frames a cut may hide in; ``skip=False`` decodes every frame)."""
@@ -199,6 +202,7 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
         not_upright_spans=[s for s in not_upright if s[1] - s[0] >= 0.4],
         camera_rates=camera.rates(),
         camera_spans=camera.spans_over(strong_camera, min_length=0.4),
+        camera_moving_spans=camera.moving_spans(some_camera, min_length=0.4) if some_camera else [],
         fast_spans=fast,
         limb_speed_p90=float(np.percentile(speeds, 90)) if speeds else None,
         subject_area=float(np.median(areas)) if areas else 0.0,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .spans import MAX_PAIR_STEPS, merge_overlapping, rounded
+from .spans import MAX_PAIR_STEPS, consecutive_runs, merge_overlapping, rounded
 
 # A hand shakes the camera back and forth several times a second; a pan, a tilt or a walk keeps
 # going. The movement is also taken net over this long, so a shake averages out and a pan does not.
@@ -168,6 +168,14 @@ class CameraMotion:
             # As for one pair: zoom and roll move the frame's corners by half the diagonal times the change.
             out.append((run[0][0], run[-1][1], (math.hypot(px, py) + abs(zoom) / 2 + abs(roll) / 2) / seconds))
         return out
+
+    def moving_spans(self, threshold: float, min_length: float) -> list[list[float]]:
+        """Spans of consecutive pairs moving at or above ``threshold`` between their two frames
+        (a shake as well as a pan), each from the first frame of its first pair to the last
+        frame of its last one."""
+        spans = consecutive_runs((t0, t, rate is not None and rate >= threshold)
+                                 for (t, rate), t0 in zip(self.samples, self.starts))
+        return rounded(span for span in spans if span[1] - span[0] >= min_length)
 
     def spans_over(self, threshold: float, min_length: float) -> list[list[float]]:
         """Spans where the sustained movement (``sustained``) is at or above ``threshold``: the

@@ -238,9 +238,9 @@ def video_camera_motion(content, profile: Profile) -> Finding:
         return passed(f"little or no camera movement: {words}{rates}", measured=measured, limit=thresholds)
     if kind == "some":
         return warned(f"some camera movement: {words}{rates}", measured=measured, limit=thresholds,
-                      times=content.camera_spans)
+                      times=content.camera_moving_spans or content.camera_spans)
     return _judge(profile, "video.camera_motion", f"strong camera movement: {words}{rates}: the model truncates at it",
-                  measured=measured, limit=thresholds, times=content.camera_spans)
+                  measured=measured, limit=thresholds, times=content.camera_spans or content.camera_moving_spans)
 
 
 @content_check("video.fast_motion")
