@@ -144,7 +144,8 @@ def analyse_image(rgb: np.ndarray, settings: BodySettings = BodySettings(),
 
 
 def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_speed: float,
-                  some_camera: float | None = None, duration_hint: float | None = None, progress: Callable[[float, float], None] | None = None,
+                  some_camera: float | None = None, duration_hint: float | None = None,
+                  progress: Callable[[float, float], None] | None = None,
                   settings: BodySettings = BodySettings(), skip: bool = True) -> VideoContent:
     """One decode pass through the clip feeding every analyser (and a short second pass where
     the first skipped frames a cut may hide in; ``skip=False`` decodes every frame)."""

@@ -301,9 +301,10 @@ def camera_class(content, profile: Profile) -> tuple[str, float | None, float | 
     (``VideoContent.camera_sustained``).
 
     Strong is movement kept up (a pan, a walk): a handheld shake moves the frame as much between
-    two frames but goes nowhere, and warns, unless it is violent (``strong_shake`` between frames). With frame pairs compared but no rate measured (too
-    little texture anywhere to track), the camera's movement does not show, and that is "none";
-    with no pair at all it is "unknown"."""
+    two frames but goes nowhere, and warns, unless it is violent (``strong_shake`` between
+    frames). With frame pairs compared but no rate measured (too little texture anywhere to
+    track), the camera's movement does not show, and that is "none"; with no pair at all it is
+    "unknown"."""
     import numpy as np  # here, not at the top: the --metadata-only path must not load it
 
     thresholds = profile.value("content.camera_motion")
