@@ -46,8 +46,8 @@ def gray_frames(path: str, step: float):
             last = t
             image = frame.to_ndarray(format="gray")
             scale = SIDE / max(image.shape)
-            yield t, cv2.resize(image, (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale))),
-                                interpolation=cv2.INTER_AREA)
+            size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+            yield t, cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
 
 def pair_motion(before, after):
@@ -65,8 +65,8 @@ def pair_motion(before, after):
                                                   ransacReprojThreshold=1.5)
     if matrix is None:
         return None
-    return len(corners), int(inliers.sum()), float(matrix[0, 2]), float(matrix[1, 2]), math.hypot(matrix[0, 0],
-                                                                                                  matrix[1, 0])
+    scale = math.hypot(matrix[0, 0], matrix[1, 0])
+    return len(corners), int(inliers.sum()), float(matrix[0, 2]), float(matrix[1, 2]), scale
 
 
 def main() -> None:
