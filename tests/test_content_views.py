@@ -227,3 +227,21 @@ def test_the_camera_audit_reads_a_pan_and_a_still_shot(fx):
     # 384 px/s across a 512 px square, at 320 px: 96 px each 0.4 s, 53% of the diagonal a second.
     assert all(abs(float(dx) + 96) < 2 and abs(float(dy)) < 1 and 50 < float(rate) < 56 for dx, dy, rate in pan), pan
     assert all(float(rate) == 0 for _, _, rate in still), still
+
+
+def test_only_a_clip_with_few_frames_is_sampled_more_often(fx, tmp_path):
+    """A file whose timestamps make 300 frames look like 0.3 s (a hostile or broken stream)
+    keeps the usual 0.2 s step: sampled four times over its claimed length, the pose model
+    would run on frames the clock does not space out."""
+    from preflight.analysis import SAMPLE_INTERVAL, sample_interval
+    from preflight.analysis.frames import read_index_or_none
+
+    photo = str(fx / "image/person_upper.png")
+    few = _clip(tmp_path / "few.mp4", "-loop", "1", "-r", "30", "-i", photo, "-frames:v", "4")
+    crowded = _clip(tmp_path / "crowded.mp4", "-loop", "1", "-r", "1000", "-i", photo, "-frames:v", "300")
+    few_index, crowded_index = read_index_or_none(str(few)), read_index_or_none(str(crowded))
+    assert len(few_index.times) == 4 and len(crowded_index.times) == 300
+    assert crowded_index.duration < 4 * SAMPLE_INTERVAL  # short by its clock
+    assert sample_interval(few_index) < SAMPLE_INTERVAL
+    assert sample_interval(crowded_index) == SAMPLE_INTERVAL
+    assert sample_interval(None) == SAMPLE_INTERVAL

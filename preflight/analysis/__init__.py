@@ -33,9 +33,12 @@ POSE_CONFIRMS_SHARE = 0.1
 POSE_CONFIRMS_SAMPLES = 2
 PEOPLE_SAMPLES = 15
 # The pose and the camera are sampled this often; a clip shorter than SHORT_CLIP_SAMPLES steps
-# is sampled more often, or it would give a single frame and no pair to compare.
+# is sampled more often, or it would give a single frame and no pair to compare. Only a clip
+# whose packets show it short and with at most SHORT_CLIP_MAX_FRAMES frames: timestamps that
+# stand still (or a header) can make a long file look short, and then every frame would be sampled.
 SAMPLE_INTERVAL = 0.2
 SHORT_CLIP_SAMPLES = 4
+SHORT_CLIP_MAX_FRAMES = 60
 # The share of pose samples turned the same way that makes a whole clip turned (a wrong rotation
 # flag) rather than a person who turns for a moment.
 WHOLE_TURN_SHARE = 0.8
@@ -163,7 +166,7 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
     # most expensive analysis (up to ten detector runs a frame with tiles).
     people_interval = max(1.0, (duration_hint or 0) / PEOPLE_SAMPLES)
     people = PeopleCounter(detector, interval=people_interval, max_side=960, levels=2)
-    interval = sample_interval(index.duration if index is not None else duration_hint)
+    interval = sample_interval(index)
     pose = PoseTracker(estimator, interval=interval, settings=settings)
     camera = CameraMotion(interval=interval)
     with on_loan({"person detector": detector, "video pose": estimator}):
@@ -220,10 +223,13 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
     )
 
 
-def sample_interval(duration: float | None) -> float:
-    """Seconds between pose and camera samples for a clip of ``duration`` (None: unknown)."""
-    if duration and duration < SHORT_CLIP_SAMPLES * SAMPLE_INTERVAL:
-        return duration / SHORT_CLIP_SAMPLES
+def sample_interval(index) -> float:
+    """Seconds between pose and camera samples for the clip ``index`` (``read_index_or_none``)
+    describes; the usual step when there is no index."""
+    if index is not None and len(index.times) <= SHORT_CLIP_MAX_FRAMES:
+        duration = index.duration
+        if 0 < duration < SHORT_CLIP_SAMPLES * SAMPLE_INTERVAL:
+            return duration / SHORT_CLIP_SAMPLES
     return SAMPLE_INTERVAL
 
 
