@@ -41,6 +41,17 @@ def test_good_pair_passes_with_exit_0_and_json_shape(fx):
     assert isinstance(numeric["measured"], int) and numeric["limit"] == 100_000_000
 
 
+def test_a_batch_in_one_worker_prints_no_model_chatter(fx, tmp_path):
+    """A worker keeps its models between units and readies them for the next one; mediapipe
+    restarts a graph on its own thread, and what its models print then must not reach stderr
+    after the capture of native output has ended (two pictures, two clips, one worker)."""
+    result = run_cli("--jobs", "1", "--cache-dir", tmp_path, "--format", "json",
+                     fx / "image" / "person_upper.png", fx / "image" / "person_upside_down.png",
+                     fx / "video" / "person_steady.mp4", fx / "video" / "people_pair.mp4")
+    assert len(result.json()["reports"]) == 4
+    assert result.stderr == ""
+
+
 def test_failure_exits_1_and_strict_fails_on_warnings(fx):
     bad = run_cli("--video", fx / "video" / "dur_10.2s.mp4", "--no-keep-sound", "--metadata-only")
     assert bad.code == 1 and "FAIL" in bad.stdout

@@ -514,16 +514,24 @@ class PoseEstimator:
                 static_image_mode=not video, model_complexity=1, smooth_landmarks=video,
                 enable_segmentation=False, min_detection_confidence=0.5, min_tracking_confidence=0.5,
             )
+        self._video = video
+        self._restart = False
 
     def close(self) -> None:
         self._pose.close()
 
     def reset(self) -> None:
-        """Forget the person tracked so far (a video's pose model, before another clip)."""
-        self._pose.reset()
+        """Forget the person tracked so far (a video's pose model, before another clip; a
+        picture's keeps nothing). The graph restarts at the next picture, not now: mediapipe
+        starts it on a thread of its own, and what its models print on starting would come after
+        the caller's capture of native output had ended."""
+        self._restart = self._video
 
     def landmarks(self, rgb: np.ndarray) -> np.ndarray | None:
         """(33, 4) array of x, y (normalised), z, visibility; None when nobody is found."""
+        if self._restart:
+            self._pose.reset()
+            self._restart = False
         result = self._pose.process(np.ascontiguousarray(rgb))
         if result.pose_landmarks is None:
             return None
