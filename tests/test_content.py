@@ -245,13 +245,15 @@ def test_a_batch_worker_keeps_its_models_and_its_verdicts_stay_the_same(people):
         return (content.people, content.body_shares, content.body, content.camera_rates, content.limb_speed_p90,
                 content.subject_area, content.body_series)
 
-    fresh = (analyse_image_file(str(picture)), video(second))
+    turned = people / "image/person_upside_down.png"
+    fresh = (analyse_image_file(str(picture)), video(second), analyse_image_file(str(turned)))
     models.keep_models(True)
     try:
         analyse_video(str(first), 0, strong_camera=0.3, fast_limb_speed=5.0)  # tracks two people first
         idle = {kind: list(kept) for kind, kept in models._idle.items()}
         assert set(idle) == {"video pose", "person detector"}
-        kept = (analyse_image_file(str(picture)), video(second))
+        # The picture pose model is not restarted between pictures: it must keep nothing.
+        kept = (analyse_image_file(str(picture)), video(second), analyse_image_file(str(turned)))
         assert models._idle["video pose"] == idle["video pose"]  # the same model, handed back
         assert models._idle["person detector"] == idle["person detector"]
         assert set(models._idle) == {"video pose", "person detector", "face counter", "picture pose"}
