@@ -263,6 +263,35 @@ def test_a_batch_worker_keeps_its_models_and_its_verdicts_stay_the_same(people):
     assert kept == fresh
 
 
+def test_a_video_pose_model_whose_graph_will_not_restart_is_rebuilt(people):
+    """A kept video pose model restarts its graph at its next picture; should mediapipe refuse
+    the restart, the model builds a new graph and reads that picture as a fresh one does."""
+    from preflight.analysis.load import load_image_rgb
+    from preflight.analysis.models import PoseEstimator
+
+    picture = load_image_rgb(str(people / "image/person_upper.png"), 512)
+    fresh = PoseEstimator(video=True)
+    kept = PoseEstimator(video=True)
+    try:
+        expected = fresh.landmarks(picture)
+        kept.landmarks(picture)
+        broken = kept._pose
+
+        def refuse():
+            raise RuntimeError("graph will not start")
+
+        broken.reset = refuse
+        kept.reset()
+        assert kept._pose is broken  # nothing restarts until the next picture
+        read = kept.landmarks(picture)
+        assert kept._pose is not broken
+        assert expected is not None and read is not None
+        assert np.allclose(read, expected, atol=1e-4)
+    finally:
+        fresh.close()
+        kept.close()
+
+
 def test_a_model_whose_use_failed_is_closed_not_kept():
     from preflight.analysis import models
 

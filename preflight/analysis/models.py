@@ -507,15 +507,18 @@ class PoseEstimator:
     """33 body landmarks of the most prominent person (mediapipe legacy Pose, complexity 1)."""
 
     def __init__(self, video: bool):
+        self._video = video
+        self._restart = False
+        self._pose = self._built()
+
+    def _built(self):
         with native_stderr_captured():
             from .mediapipe_import import load_solution
 
-            self._pose = load_solution("pose").Pose(
-                static_image_mode=not video, model_complexity=1, smooth_landmarks=video,
+            return load_solution("pose").Pose(
+                static_image_mode=not self._video, model_complexity=1, smooth_landmarks=self._video,
                 enable_segmentation=False, min_detection_confidence=0.5, min_tracking_confidence=0.5,
             )
-        self._video = video
-        self._restart = False
 
     def close(self) -> None:
         self._pose.close()
@@ -530,8 +533,13 @@ class PoseEstimator:
     def landmarks(self, rgb: np.ndarray) -> np.ndarray | None:
         """(33, 4) array of x, y (normalised), z, visibility; None when nobody is found."""
         if self._restart:
-            self._pose.reset()
             self._restart = False
+            try:
+                self._pose.reset()
+            except Exception:  # noqa: BLE001 - a graph that will not restart is replaced, not used
+                broken, self._pose = self._pose, self._built()
+                with contextlib.suppress(Exception):
+                    broken.close()
         result = self._pose.process(np.ascontiguousarray(rgb))
         if result.pose_landmarks is None:
             return None
