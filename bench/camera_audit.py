@@ -51,22 +51,17 @@ def gray_frames(path: str, step: float):
 
 
 def pair_motion(before, after):
-    """(corners, agreeing, dx, dy, scale) between two grey pictures, or None."""
+    """(corners, agreeing, dx, dy, scale) between two grey pictures, or None: the camera
+    analyser's own fit (``fit_similarity``), over the whole picture and more corners."""
     import cv2
 
-    corners = cv2.goodFeaturesToTrack(before, maxCorners=300, qualityLevel=0.01, minDistance=6)
-    if corners is None or len(corners) < 8:
+    from preflight.analysis.camera import fit_similarity
+
+    fit = fit_similarity(cv2, before, after, None, max_corners=300, min_points=8)
+    if fit is None:
         return None
-    moved, status, _ = cv2.calcOpticalFlowPyrLK(before, after, corners, None, winSize=(15, 15), maxLevel=3)
-    ok = status.ravel() == 1
-    if ok.sum() < 8:
-        return None
-    matrix, inliers = cv2.estimateAffinePartial2D(corners[ok], moved[ok], method=cv2.RANSAC,
-                                                  ransacReprojThreshold=1.5)
-    if matrix is None:
-        return None
-    scale = math.hypot(matrix[0, 0], matrix[1, 0])
-    return len(corners), int(inliers.sum()), float(matrix[0, 2]), float(matrix[1, 2]), scale
+    matrix, corners, agreeing = fit
+    return corners, agreeing, float(matrix[0, 2]), float(matrix[1, 2]), math.hypot(matrix[0, 0], matrix[1, 0])
 
 
 def main() -> None:

@@ -68,6 +68,25 @@ class CameraSummary:
                 f"{math.hypot(self.pan, self.tilt):.0%} from where it started")
 
 
+def fit_similarity(cv2, before: np.ndarray, after: np.ndarray, mask: np.ndarray | None, max_corners: int,
+                   min_points: int) -> tuple[np.ndarray, int, int] | None:
+    """Corners of the grey picture ``before`` (inside ``mask``) tracked into ``after``, and one
+    similarity transform fitted to them with RANSAC: what most of them did. (2x3 matrix, corners
+    found, corners agreeing), or None when fewer than ``min_points`` were found or tracked."""
+    corners = cv2.goodFeaturesToTrack(before, maxCorners=max_corners, qualityLevel=0.01, minDistance=6, mask=mask)
+    if corners is None or len(corners) < min_points:
+        return None
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(before, after, corners, None, winSize=(15, 15), maxLevel=3)
+    ok = status.ravel() == 1
+    if ok.sum() < min_points:
+        return None
+    matrix, inliers = cv2.estimateAffinePartial2D(corners[ok], moved[ok], method=cv2.RANSAC,
+                                                  ransacReprojThreshold=1.5)
+    if matrix is None or inliers is None:
+        return None
+    return matrix, len(corners), int(inliers.sum())
+
+
 class CameraMotion:
     name = "camera"
     pixel_format = "gray"
@@ -106,17 +125,10 @@ class CameraMotion:
         if box:
             x0, y0, x1, y1 = box
             mask[int(y0 * height):int(math.ceil(y1 * height)), int(x0 * width):int(math.ceil(x1 * width))] = 0
-        corners = cv2.goodFeaturesToTrack(before, maxCorners=200, qualityLevel=0.01, minDistance=6, mask=mask)
-        if corners is None or len(corners) < self.min_points:
+        fit = fit_similarity(cv2, before, after, mask, max_corners=200, min_points=self.min_points)
+        if fit is None or fit[2] < self.min_points:
             return None
-        moved, status, _ = cv2.calcOpticalFlowPyrLK(before, after, corners, None, winSize=(15, 15), maxLevel=3)
-        ok = status.ravel() == 1
-        if ok.sum() < self.min_points:
-            return None
-        matrix, inliers = cv2.estimateAffinePartial2D(corners[ok], moved[ok], method=cv2.RANSAC,
-                                                      ransacReprojThreshold=1.5)
-        if matrix is None or inliers is None or inliers.sum() < self.min_points:
-            return None
+        matrix = fit[0]
         diagonal = math.hypot(width, height)
         shift = math.hypot(matrix[0, 2], matrix[1, 2])
         scale = math.hypot(matrix[0, 0], matrix[1, 0])
@@ -182,3 +194,4 @@ class CameraMotion:
         union of the runs of pairs that kept it up."""
         spans = merge_overlapping([start, end] for start, end, rate in self.sustained() if rate >= threshold)
         return rounded(span for span in spans if span[1] - span[0] >= min_length)
+
