@@ -11,7 +11,7 @@ import numpy as np
 
 from .body import (BODY_CLASSES, BodySettings, body_box, body_class, posture, quarter_turns, subject_area,
                    torso_lean)
-from .camera import CameraMotion, CameraSummary
+from .camera import CameraMotion, CameraSummary, kept_up_spans
 from .cuts import CutDetector, CutResult
 from .faces import Face, FaceFinder, FaceSampler
 from .frames import DecodeStats, models_after_decoding, read_index_or_none, run_decode
@@ -73,7 +73,7 @@ class VideoContent:
     body: str  # the most common class among samples with a person
     not_upright_spans: list[list[float]]
     camera_rates: list[float]
-    camera_spans: list[list[float]]  # strong movement, kept up (``CameraMotion.spans_over``)
+    camera_spans: list[list[float]]  # strong movement, kept up (``camera.kept_up_spans``)
     fast_spans: list[list[float]]
     limb_speed_p90: float | None
     subject_area: float
@@ -195,6 +195,7 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
     areas = [s.area for s in with_person]
     needed = max(POSE_CONFIRMS_SHARE * len(pose.samples), min(POSE_CONFIRMS_SAMPLES, len(pose.samples)))
     confirmed = with_person and len(with_person) >= needed
+    sustained = camera.sustained()
     return VideoContent(
         duration=stats.duration,
         cuts=cuts.result,
@@ -205,7 +206,7 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
         body=body,
         not_upright_spans=[s for s in not_upright if s[1] - s[0] >= 0.4],
         camera_rates=camera.rates(),
-        camera_spans=camera.spans_over(strong_camera, min_length=0.4),
+        camera_spans=kept_up_spans(sustained, strong_camera, min_length=0.4),
         camera_moving_spans=camera.moving_spans(some_camera, min_length=0.4) if some_camera else [],
         fast_spans=fast,
         limb_speed_p90=float(np.percentile(speeds, 90)) if speeds else None,
@@ -215,7 +216,7 @@ def analyse_video(path: str, rotation: int, *, strong_camera: float, fast_limb_s
         camera_series=list(camera.samples),
         camera_summary=camera.summary(),
         camera_pairs=len(camera.components),
-        camera_sustained=[rate for _, _, rate in camera.sustained()],
+        camera_sustained=[rate for _, _, rate in sustained],
         people_sizes=list(people.sizes),
         frame_drops=drops[0] if drops else None,
         dropped_frames=drops[1] if drops else 0,

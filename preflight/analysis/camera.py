@@ -189,9 +189,10 @@ class CameraMotion:
                                  for (t, rate), t0 in zip(self.samples, self.starts))
         return rounded(span for span in spans if span[1] - span[0] >= min_length)
 
-    def spans_over(self, threshold: float, min_length: float) -> list[list[float]]:
-        """Spans where the sustained movement (``sustained``) is at or above ``threshold``: the
-        union of the runs of pairs that kept it up."""
-        spans = merge_overlapping([start, end] for start, end, rate in self.sustained() if rate >= threshold)
-        return rounded(span for span in spans if span[1] - span[0] >= min_length)
 
+def kept_up_spans(sustained: list[tuple[float, float, float]], threshold: float,
+                  min_length: float) -> list[list[float]]:
+    """Spans where the movement net over a second (``CameraMotion.sustained``) is at or above
+    ``threshold``: the union of the runs of pairs that kept it up."""
+    spans = merge_overlapping([start, end] for start, end, rate in sustained if rate >= threshold)
+    return rounded(span for span in spans if span[1] - span[0] >= min_length)
